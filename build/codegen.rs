@@ -1,0 +1,352 @@
+//! Generate Rust from the merged spec: progenitor for the types and the raw client, then the
+//! typed wrapper methods and the dispatch table on top of it.
+
+use crate::docs;
+use crate::spec::{self, SpecError};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The component every 64-bit id points to in the generator's view; replaced by `crate::Id`.
+const ID_COMPONENT: &str = "GeweId";
+
+/// What codegen needs to know about one operation.
+pub struct OpInfo {
+    pub id: String,
+    pub path: String,
+    pub method: String,
+    pub module: String,
+    pub file: String,
+    pub summary: String,
+    pub description: String,
+    pub deprecated: bool,
+    pub request: Option<String>,
+    pub data: Option<String>,
+}
+
+/// Operations of the merged spec, in path order.
+pub fn operations(merged: &Value) -> Vec<OpInfo> {
+    let mut out = Vec::new();
+    let schemas = merged.pointer("/components/schemas").and_then(Value::as_object);
+    let Some(paths) = merged.get("paths").and_then(Value::as_object) else { return out };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else { continue };
+        for (method, op) in item {
+            let s = |k: &str| op.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let id = s("operationId");
+            let base = spec::pascal_case(&id);
+            let has = |name: &str| schemas.is_some_and(|s| s.contains_key(name));
+            let request = format!("{base}Request");
+            let data = format!("{base}Data");
+            out.push(OpInfo {
+                path: path.clone(),
+                method: method.clone(),
+                module: op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("").to_string(),
+                file: s("x-gewe-source"),
+                summary: s("summary"),
+                description: s("description"),
+                deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+                request: has(&request).then_some(request),
+                data: has(&data).then_some(data),
+                id,
+            });
+        }
+    }
+    out
+}
+
+/// The document progenitor sees: every response becomes a raw body (the wrapper reads GeWe's
+/// envelope itself, so a failure's `data` never has to fit the success type), ids point to
+/// `crate::Id`, and descriptions are rustdoc-safe.
+pub fn generator_view(merged: &Value) -> Value {
+    let mut view = merged.clone();
+    if let Some(paths) = view.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+                op["responses"] = json!({
+                    "default": {"description": "GeWe envelope", "content": {"application/octet-stream": {}}}
+                });
+                if let Some(body) = op.pointer_mut("/requestBody/content/application~1json") {
+                    if let Some(m) = body.as_object_mut() {
+                        m.remove("examples");
+                    }
+                }
+                for key in ["summary", "description"] {
+                    if let Some(m) = op.as_object_mut() {
+                        m.remove(key);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(schemas) = view.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for schema in schemas.values_mut() {
+            rewrite_schema(schema);
+        }
+        schemas.insert(ID_COMPONENT.into(), json!({"type": "integer"}));
+    }
+    view
+}
+
+fn rewrite_schema(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else { return };
+    if let Some(Value::String(d)) = map.get_mut("description") {
+        *d = docs::clean(d);
+    }
+    map.remove("example");
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        for (name, p) in props.iter_mut() {
+            if spec::is_id_property(name, p) {
+                let description = p.get("description").and_then(Value::as_str).map(docs::clean);
+                let description = description.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| format!("GeWe's `{name}`."));
+                // A single-entry allOf keeps the field's description next to the id type.
+                *p = json!({"allOf": [{"$ref": format!("#/components/schemas/{ID_COMPONENT}")}], "description": description});
+                continue;
+            }
+            // Every public field gets a doc line; GeWe's name is the fallback.
+            if let Some(m) = p.as_object_mut() {
+                if !m.contains_key("$ref") && !m.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()) {
+                    m.insert("description".into(), json!(format!("GeWe's `{name}`.")));
+                }
+            }
+            rewrite_schema(p);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(v) = map.get_mut(key) {
+            rewrite_schema(v);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(subs)) = map.get_mut(key) {
+            subs.iter_mut().for_each(rewrite_schema);
+        }
+    }
+}
+
+/// Maps a JSON pointer in the generator's view back to the spec file it came from.
+pub fn file_of(merged: &Value, pointer: &str) -> String {
+    let ops = operations(merged);
+    for op in &ops {
+        let base = spec::pascal_case(&op.id);
+        if pointer.contains(&spec::escape(&op.path)) || pointer.contains(&format!("/{base}")) {
+            return op.file.clone();
+        }
+    }
+    "openapi/".to_string()
+}
+
+/// Runs progenitor on the generator's view.
+pub fn progenitor(merged: &Value) -> Result<TokenStream, SpecError> {
+    let view = generator_view(merged);
+    let api: openapiv3::OpenAPI = serde_path_to_error::deserialize(view.clone()).map_err(|e| {
+        let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
+        SpecError::new(&file_of(merged, &pointer), &pointer, format!("not valid OpenAPI 3.0: {}", e.inner()))
+    })?;
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Positional)
+        .with_hooks(progenitor::HooksMode::Expected)
+        .with_inner_type(quote!(crate::client::ClientState))
+        .with_derive("schemars::JsonSchema")
+        .with_derive("PartialEq")
+        .with_replacement(ID_COMPONENT, "crate::Id", std::iter::empty());
+    // progenitor panics on some inputs instead of returning an error: keep the message, not a backtrace.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(|| progenitor::Generator::new(&settings).generate_tokens(&api));
+    std::panic::set_hook(hook);
+    match result {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(SpecError::new("openapi/", "", format!("progenitor: {e}"))),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(SpecError::new("openapi/", "", format!("progenitor failed: {msg}")))
+        }
+    }
+}
+
+/// The typed wrapper methods on `crate::Client` and the dispatch table.
+pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
+    let mut methods = Vec::new();
+    let mut metas = Vec::new();
+    let mut dispatchers = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        let name = format_ident!("{}", op.id);
+        let dispatch_name = format_ident!("dispatch_{}", op.id);
+        let doc = method_doc(op);
+        let deprecated = op.deprecated.then(|| quote!(#[deprecated(note = "GeWe marks this endpoint deprecated")]));
+        let allow_deprecated = op.deprecated.then(|| quote!(#[allow(deprecated)]));
+        let (param, arg, decode_body) = match &op.request {
+            Some(req) => {
+                let ty = format_ident!("{}", req);
+                (
+                    quote!(body: &types::#ty),
+                    quote!(body),
+                    quote!(let body: types::#ty = crate::dispatch::request_from_json(meta, body)?; let body = &body;),
+                )
+            }
+            None => (quote!(), quote!(), quote!(let _ = body;)),
+        };
+        let data_ty = match &op.data {
+            Some(d) => {
+                let ty = format_ident!("{}", d);
+                quote!(types::#ty)
+            }
+            None => quote!(crate::NoData),
+        };
+        let ret_ty = if op.data.is_some() { data_ty.clone() } else { quote!(()) };
+        let finish = if op.data.is_some() { quote!() } else { quote!(.map(|_| ())) };
+        methods.push(quote! {
+            #(#[doc = #doc])*
+            #deprecated
+            pub async fn #name(&self, #param) -> crate::Result<#ret_ty> {
+                let meta = &OPERATIONS[#index];
+                self.execute::<#data_ty, _>(meta, self.raw().#name(#arg)).await #finish
+            }
+        });
+        let id = &op.id;
+        let path = &op.path;
+        let method = op.method.to_uppercase();
+        let module = &op.module;
+        let summary = &op.summary;
+        let file = &op.file;
+        let is_deprecated = op.deprecated;
+        let request_schema = match &op.request {
+            Some(req) => {
+                let ty = format_ident!("{}", req);
+                quote!(Some(|| schemars::schema_for!(types::#ty)))
+            }
+            None => quote!(None),
+        };
+        metas.push(quote! {
+            crate::dispatch::Operation {
+                id: #id,
+                path: #path,
+                method: #method,
+                module: #module,
+                summary: #summary,
+                source: #file,
+                deprecated: #is_deprecated,
+                request_schema: #request_schema,
+                data_schema: || schemars::schema_for!(#data_ty),
+                call: #dispatch_name,
+            }
+        });
+        dispatchers.push(quote! {
+            #allow_deprecated
+            fn #dispatch_name(
+                client: &crate::Client,
+                body: serde_json::Value,
+            ) -> crate::dispatch::BoxFuture<'_, crate::Result<crate::dispatch::JsonReply>> {
+                Box::pin(async move {
+                    let meta = &OPERATIONS[#index];
+                    #decode_body
+                    let (data, raw) = client.execute_full::<#data_ty, _>(meta, client.raw().#name(#arg)).await?;
+                    crate::dispatch::JsonReply::new(meta, &data, raw)
+                })
+            }
+        });
+    }
+    let count = ops.len();
+    quote! {
+        impl crate::Client {
+            #(#methods)*
+        }
+
+        /// Every operation of the merged spec, in path order.
+        pub(crate) static OPERATIONS: [crate::dispatch::Operation; #count] = [#(#metas),*];
+
+        #(#dispatchers)*
+    }
+}
+
+fn method_doc(op: &OpInfo) -> Vec<String> {
+    let mut lines = vec![format!(" {}", if op.summary.is_empty() { &op.path } else { &op.summary })];
+    let description = docs::clean(&op.description);
+    if !description.trim().is_empty() && description.trim() != op.summary.trim() {
+        lines.push(String::new());
+        lines.extend(description.lines().map(|l| format!(" {l}")));
+    }
+    lines.push(String::new());
+    lines.push(format!(" `{} {}` (spec: `{}`)", op.method.to_uppercase(), op.path, op.file));
+    lines
+}
+
+/// Pretty-prints generated tokens; a parse failure keeps the raw text so the compiler explains it.
+pub fn render(tokens: TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(mut file) => {
+            document(&mut file.items);
+            prettyplease::unparse(&file)
+        }
+        Err(_) => tokens.to_string(),
+    }
+}
+
+/// typify leaves a field undocumented when its type is a nested object or an id, and enum
+/// variants always: every public item gets at least GeWe's wire name.
+fn document(items: &mut [syn::Item]) {
+    for item in items {
+        match item {
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = m.content.as_mut() {
+                    document(items);
+                }
+            }
+            syn::Item::Struct(s) => {
+                for field in s.fields.iter_mut() {
+                    if let Some(ident) = &field.ident {
+                        let name = wire_name(&field.attrs).unwrap_or_else(|| ident.to_string());
+                        add_doc(&mut field.attrs, &format!(" GeWe's `{name}`."));
+                    }
+                }
+            }
+            syn::Item::Enum(e) => {
+                for v in e.variants.iter_mut() {
+                    let name = wire_name(&v.attrs).unwrap_or_else(|| v.ident.to_string());
+                    add_doc(&mut v.attrs, &format!(" `{name}`."));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn add_doc(attrs: &mut Vec<syn::Attribute>, text: &str) {
+    if !attrs.iter().any(|a| a.path().is_ident("doc")) {
+        attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+    }
+}
+
+/// The `rename = "…"` of a `#[serde(...)]` attribute.
+fn wire_name(attrs: &[syn::Attribute]) -> Option<String> {
+    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
+        let text = quote!(#a).to_string();
+        let start = text.find("rename = \"")? + "rename = \"".len();
+        let end = text[start..].find('"')?;
+        Some(text[start..start + end].to_string())
+    })
+}
+
+/// The path → method table, as Markdown, grouped by module.
+pub fn method_map(ops: &[OpInfo]) -> String {
+    let mut by_module: BTreeMap<&str, Vec<&OpInfo>> = BTreeMap::new();
+    for op in ops {
+        by_module.entry(op.module.as_str()).or_default().push(op);
+    }
+    let mut out = String::new();
+    for (module, ops) in by_module {
+        out.push_str(&format!("\n## {module}\n\n| path | method | summary |\n|---|---|---|\n"));
+        for op in ops {
+            let dep = if op.deprecated { " (deprecated)" } else { "" };
+            out.push_str(&format!("| `{}` | `Client::{}` | {}{} |\n", op.path, op.id, op.summary, dep));
+        }
+    }
+    out
+}

@@ -1,0 +1,282 @@
+//! The handwritten part of the client: configuration, the token header, and GeWe's envelope.
+
+use crate::envelope;
+use crate::error::{ConfigError, Error, Result, TransportError};
+use crate::generated;
+use crate::token::Token;
+use bytes::Bytes;
+use progenitor_client::{ByteStream, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// GeWe's cloud API. A self-hosted gewechat is `http://HOST:2531/v2/api`.
+pub const DEFAULT_BASE_URL: &str = "http://api.geweapi.com/gewe/v2/api";
+/// The header GeWe reads the token from.
+pub const TOKEN_HEADER: &str = "X-GEWE-TOKEN";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// A GeWe API client.
+///
+/// Cheap to clone (one `Arc`); every clone shares one connection pool. Each generated method
+/// returns the typed `data` when `ret == 200`, and an [`Error`] otherwise.
+///
+/// ```no_run
+/// # async fn run() -> gewe::Result<()> {
+/// let client = gewe::Client::new("my-gewe-token")?;
+/// let body = gewe::types::GroupJoinRoomUsingQrCodeRequest {
+///     app_id: "wx_app_id".into(),
+///     qr_url: "https://weixin.qq.com/g/AwYAAL...".into(),
+/// };
+/// let room = client.group_join_room_using_qr_code(&body).await?;
+/// println!("{:?}", room.chatroom_id);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    raw: Arc<generated::Client>,
+}
+
+/// What the generated client carries for the hooks.
+#[derive(Clone)]
+pub(crate) struct ClientState {
+    token: Token,
+    token_header: HeaderValue,
+    timeout: Option<Duration>,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientState")
+            .field("token", &self.token)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.raw.inner();
+        f.debug_struct("Client")
+            .field("base_url", &self.raw.baseurl())
+            .field("token", &state.token)
+            .field("timeout", &state.timeout)
+            .field("max_response_bytes", &state.max_response_bytes)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for GeWe's cloud with the given token and default settings.
+    pub fn new(token: impl Into<String>) -> Result<Self> {
+        Self::builder().token(token).build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL every operation path is appended to.
+    pub fn base_url(&self) -> &str {
+        self.raw.baseurl()
+    }
+
+    pub(crate) fn raw(&self) -> &generated::Client {
+        &self.raw
+    }
+
+    pub(crate) fn token(&self) -> &Token {
+        &self.raw.inner().token
+    }
+
+    /// Runs one generated call and decodes GeWe's envelope into `D`.
+    pub(crate) async fn execute<D, F>(&self, op: &'static crate::dispatch::Operation, call: F) -> Result<D>
+    where
+        D: DeserializeOwned,
+        F: Future<Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>>,
+    {
+        self.execute_full(op, call).await.map(|(d, _)| d)
+    }
+
+    /// Like [`Client::execute`], also keeping the raw body.
+    pub(crate) async fn execute_full<D, F>(
+        &self,
+        op: &'static crate::dispatch::Operation,
+        call: F,
+    ) -> Result<(D, Bytes)>
+    where
+        D: DeserializeOwned,
+        F: Future<Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>>,
+    {
+        let started = std::time::Instant::now();
+        let result = async {
+            let limit = self.raw.inner().max_response_bytes;
+            let response = match call.await {
+                Ok(rv) | Err(progenitor_client::Error::ErrorResponse(rv)) => rv,
+                Err(e) => return Err(self.map_call_error(op, e)),
+            };
+            let status = response.status();
+            let body = envelope::read_body(op.path, response, limit).await?;
+            let data = envelope::decode::<D>(op.path, status, &body, self.token())?;
+            Ok((data, body))
+        }
+        .await;
+        match &result {
+            Ok(_) => tracing::debug!(operation = op.path, elapsed_ms = started.elapsed().as_millis() as u64, "gewe call ok"),
+            Err(e) => tracing::debug!(operation = op.path, error = %e, "gewe call failed"),
+        }
+        result
+    }
+
+    fn map_call_error(&self, op: &'static crate::dispatch::Operation, e: progenitor_client::Error<ByteStream>) -> Error {
+        use progenitor_client::Error as P;
+        match e {
+            P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
+                Error::Transport(Box::new(TransportError { operation: op.path, source }))
+            }
+            P::InvalidRequest(reason) | P::Custom(reason) => Error::InvalidRequest(Box::new(crate::error::InvalidRequestError {
+                operation: op.path.to_string(),
+                reason: self.token().mask(&reason),
+                source: None,
+            })),
+            P::InvalidResponsePayload(body, source) => Error::Decode(Box::new(crate::error::DecodeError {
+                operation: op.path,
+                reason: "invalid payload".into(),
+                snippet: envelope::snippet(&body, self.token()),
+                source: Some(source),
+            })),
+            // Every response is declared as a raw body, so these two do not occur.
+            P::ErrorResponse(_) | P::UnexpectedResponse(_) => Error::InvalidRequest(Box::new(crate::error::InvalidRequestError {
+                operation: op.path.to_string(),
+                reason: "unexpected response kind".into(),
+                source: None,
+            })),
+        }
+    }
+}
+
+impl progenitor_client::ClientHooks<ClientState> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), progenitor_client::Error<E>> {
+        let state = self.inner();
+        request.headers_mut().insert(HeaderName::from_static("x-gewe-token"), state.token_header.clone());
+        if let Some(timeout) = state.timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`Client`].
+///
+/// ```
+/// let client = gewe::Client::builder()
+///     .token("my-gewe-token")
+///     .base_url("http://127.0.0.1:2531/v2/api")
+///     .timeout(std::time::Duration::from_secs(10))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "http://127.0.0.1:2531/v2/api");
+/// ```
+#[derive(Default)]
+pub struct ClientBuilder {
+    token: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Option<Duration>>,
+    http: Option<reqwest::Client>,
+    max_response_bytes: Option<usize>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The GeWe token (`X-GEWE-TOKEN`). Required.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The base URL; default [`DEFAULT_BASE_URL`]. Operation paths such as
+    /// `/group/joinRoomUsingQRCode` are appended to it.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The whole-request timeout; default 60 s. `None` turns it off.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = Some(timeout.into());
+        self
+    }
+
+    /// Your own `reqwest::Client`, for proxies, TLS roots or a shared pool.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The largest response body accepted, enforced while it streams in; default 32 MiB.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let token = self.token.ok_or_else(|| config("no token: set it with .token(..) (GeWe console → token)"))?;
+        if token.trim().is_empty() {
+            return Err(config("the token is empty").into());
+        }
+        let mut token_header = HeaderValue::from_str(&token)
+            .map_err(|_| config("the token cannot be an HTTP header: it contains control or non-ASCII characters"))?;
+        token_header.set_sensitive(true);
+        let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let parsed = reqwest::Url::parse(&base_url)
+            .map_err(|e| config(format!("base URL `{base_url}` is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(config(format!("base URL `{base_url}` must be http(s)://host[:port]/path")).into());
+        }
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                // reqwest is built without a default crypto provider; ring is ours.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .build()
+                    .map_err(|e| config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
+        let state = ClientState {
+            token: Token::new(token),
+            token_header,
+            timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
+            max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+        };
+        Ok(Client { raw: Arc::new(generated::Client::new_with_client(&base_url, http, state)) })
+    }
+}
+
+fn config(reason: impl Into<String>) -> ConfigError {
+    ConfigError { reason: reason.into() }
+}

@@ -1,0 +1,153 @@
+//! Operations by path, with JSON in and out, and each operation's schemas.
+
+use crate::error::{Error, InvalidRequestError, Result};
+use crate::{Client, generated};
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One GeWe operation, as generated from its spec file.
+#[non_exhaustive]
+pub struct Operation {
+    /// The method name on [`Client`], e.g. `group_join_room_using_qr_code`.
+    pub id: &'static str,
+    /// The path relative to the base URL, e.g. `/group/joinRoomUsingQRCode`.
+    pub path: &'static str,
+    /// The HTTP method, `POST` for every GeWe operation.
+    pub method: &'static str,
+    /// The docs module, the folder under `openapi/` (`group`, `account`, …).
+    pub module: &'static str,
+    /// The docs' summary, in Chinese.
+    pub summary: &'static str,
+    /// The spec file it was generated from.
+    pub source: &'static str,
+    /// Whether GeWe marks it deprecated.
+    pub deprecated: bool,
+    pub(crate) request_schema: Option<fn() -> schemars::schema::RootSchema>,
+    pub(crate) data_schema: fn() -> schemars::schema::RootSchema,
+    pub(crate) call: for<'a> fn(&'a Client, Value) -> BoxFuture<'a, Result<JsonReply>>,
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation").field("id", &self.id).field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Operation {
+    /// The JSON schema of the request body (from the generated request type), if it takes one.
+    pub fn request_schema(&self) -> Option<schemars::schema::RootSchema> {
+        self.request_schema.map(|f| f())
+    }
+
+    /// The JSON schema of the `data` a successful call returns.
+    pub fn data_schema(&self) -> schemars::schema::RootSchema {
+        (self.data_schema)()
+    }
+}
+
+/// Every operation, in path order.
+pub fn operations() -> &'static [Operation] {
+    &generated::wrapper::OPERATIONS
+}
+
+/// The operation at `path` (`/group/joinRoomUsingQRCode`; the `/gewe/v2/api` prefix and the
+/// leading `/` are optional).
+pub fn operation(path: &str) -> Option<&'static Operation> {
+    let path = path.strip_prefix("/gewe/v2/api").or_else(|| path.strip_prefix("/v2/api")).unwrap_or(path);
+    let path = path.trim_start_matches('/');
+    operations().iter().find(|op| &op.path[1..] == path)
+}
+
+/// What a dynamic call returns: `data` as received, and as the typed API sees it.
+pub(crate) struct JsonReply {
+    pub(crate) raw: Value,
+    pub(crate) typed: Value,
+}
+
+impl JsonReply {
+    pub(crate) fn new<D: Serialize>(op: &'static Operation, data: &D, body: Bytes) -> Result<Self> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            data: Value,
+        }
+        let raw = serde_json::from_slice::<Raw>(&body).map(|r| r.data).unwrap_or(Value::Null);
+        let typed = serde_json::to_value(data).map_err(|e| {
+            Error::InvalidRequest(Box::new(InvalidRequestError {
+                operation: op.path.to_string(),
+                reason: "the decoded data cannot be serialized".into(),
+                source: Some(e),
+            }))
+        })?;
+        Ok(JsonReply { raw, typed })
+    }
+}
+
+/// Decodes a JSON body into the operation's request type, naming the field that does not fit.
+pub(crate) fn request_from_json<T: DeserializeOwned>(op: &'static Operation, body: Value) -> Result<T> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let reason = if path == "." { inner.to_string() } else { format!("at `{path}`: {inner}") };
+        Error::InvalidRequest(Box::new(InvalidRequestError { operation: op.path.to_string(), reason, source: Some(inner) }))
+    })
+}
+
+/// `data` of an operation that documents none: accepts and ignores whatever GeWe sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, schemars::JsonSchema)]
+pub struct NoData;
+
+impl<'de> serde::Deserialize<'de> for NoData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| NoData)
+    }
+}
+
+impl Serialize for NoData {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}
+
+impl Client {
+    /// Calls an operation by its path with a JSON body, returning `data` as GeWe sent it.
+    ///
+    /// The body goes through the operation's typed request first: a field that does not fit, or
+    /// one the operation does not have, is an [`Error::InvalidRequest`] naming it, and nothing is
+    /// sent. The response must decode into the typed response too.
+    ///
+    /// ```no_run
+    /// # async fn run(client: gewe::Client) -> gewe::Result<()> {
+    /// let data = client
+    ///     .call_json("/group/joinRoomUsingQRCode", serde_json::json!({"appId": "wx_app", "qrUrl": "https://weixin.qq.com/g/x"}))
+    ///     .await?;
+    /// println!("{}", data["chatroomId"]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_json(&self, path: &str, body: Value) -> Result<Value> {
+        Ok(self.dispatch(path, body).await?.raw)
+    }
+
+    /// Like [`Client::call_json`], but returns `data` after it went through the typed response
+    /// and was serialized again: exactly what the typed method keeps.
+    pub async fn call_json_typed(&self, path: &str, body: Value) -> Result<Value> {
+        Ok(self.dispatch(path, body).await?.typed)
+    }
+
+    async fn dispatch(&self, path: &str, body: Value) -> Result<JsonReply> {
+        let op = operation(path).ok_or_else(|| {
+            Error::InvalidRequest(Box::new(InvalidRequestError {
+                operation: path.to_string(),
+                reason: "no such operation in the GeWe spec".into(),
+                source: None,
+            }))
+        })?;
+        (op.call)(self, body).await
+    }
+}

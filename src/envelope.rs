@@ -1,0 +1,130 @@
+//! GeWe's envelope, `{ret, msg, data}`: reading the body and telling success from failure.
+
+use crate::error::{ApiError, DecodeError, Error, Result, StatusError};
+use crate::token::Token;
+use bytes::{Bytes, BytesMut};
+
+use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// How much of a body an error shows.
+const SNIPPET_BYTES: usize = 512;
+
+/// The envelope with typed `data`: the success path decodes the body once.
+#[derive(Deserialize)]
+struct Typed<D> {
+    ret: i64,
+    #[serde(default = "none")]
+    data: Option<D>,
+}
+
+fn none<D>() -> Option<D> {
+    None
+}
+
+/// Reads the body, failing as soon as it exceeds `limit` bytes.
+pub(crate) async fn read_body(operation: &'static str, response: ResponseValue<ByteStream>, limit: usize) -> Result<Bytes> {
+    let too_large = || Error::ResponseTooLarge { operation, limit };
+    if let Some(len) = response.headers().get(reqwest::header::CONTENT_LENGTH) {
+        if len.to_str().ok().and_then(|l| l.parse::<u64>().ok()).is_some_and(|l| l > limit as u64) {
+            return Err(too_large());
+        }
+    }
+    let mut stream = response.into_inner().into_inner();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        let chunk = chunk.map_err(|source| Error::Transport(Box::new(crate::error::TransportError { operation, source })))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+
+/// Decodes a body: the typed `data` when `ret == 200`, an [`Error`] otherwise.
+pub(crate) fn decode<D: DeserializeOwned>(operation: &'static str, status: StatusCode, body: &[u8], token: &Token) -> Result<D> {
+    if status.is_success() {
+        match serde_json::from_slice::<Typed<D>>(body) {
+            Ok(Typed { ret: 200, data: Some(data) }) => return Ok(data),
+            Ok(Typed { ret: 200, data: None }) => return absent_data(operation, body, token),
+            Ok(_) => {}
+            Err(source) => {
+                return Err(match failure(operation, status, body, token) {
+                    Some(api) if api.ret != 200 => Error::Api(Box::new(api)),
+                    Some(_) => decode_error(operation, "`data` does not fit the documented type", body, token, Some(source)),
+                    None => decode_error(operation, "the body is not GeWe's {ret, msg, data} envelope", body, token, Some(source)),
+                });
+            }
+        }
+    }
+    match failure(operation, status, body, token) {
+        Some(api) if api.ret != 200 => Err(Error::Api(Box::new(api))),
+        envelope => Err(Error::Status(Box::new(StatusError {
+            operation,
+            status,
+            snippet: snippet(body, token),
+            envelope: envelope.map(Box::new),
+        }))),
+    }
+}
+
+/// `ret == 200` with no `data` (or `null`): an object type decodes from `{}`, and an operation
+/// without documented data ignores it.
+fn absent_data<D: DeserializeOwned>(operation: &'static str, body: &[u8], token: &Token) -> Result<D> {
+    serde_json::from_value::<D>(Value::Object(Default::default()))
+        .or_else(|_| serde_json::from_value::<D>(Value::Null))
+        .map_err(|e| decode_error(operation, "ret is 200 but `data` is missing", body, token, Some(e)))
+}
+
+fn decode_error(operation: &'static str, reason: &str, body: &[u8], token: &Token, source: Option<serde_json::Error>) -> Error {
+    Error::Decode(Box::new(DecodeError { operation, reason: reason.to_string(), snippet: snippet(body, token), source }))
+}
+
+/// Reads any envelope, whatever `data` holds. `None` when the body is not one.
+pub(crate) fn failure(operation: &'static str, status: StatusCode, body: &[u8], token: &Token) -> Option<ApiError> {
+    let mut v: Value = serde_json::from_slice(body).ok()?;
+    let obj = v.as_object_mut()?;
+    let ret = match obj.get("ret")? {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    let msg = match obj.remove("msg") {
+        Some(Value::String(s)) => Some(token.mask(&s)),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(token.mask(&other.to_string())),
+    };
+    let mut data = obj.remove("data").filter(|d| !d.is_null());
+    if let Some(d) = data.as_mut() {
+        token.mask_value(d);
+    }
+    let field = |k: &str| {
+        data.as_ref().and_then(|d| d.get(k)).and_then(|c| match c {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    Some(ApiError { operation, status, ret, msg, code: field("code"), detail: field("msg"), data })
+}
+
+/// The start of a body for an error message, token masked.
+pub(crate) fn snippet(body: &[u8], token: &Token) -> String {
+    // Mask before cutting, so that a token straddling the cut never shows in part.
+    let window = body.len().min(SNIPPET_BYTES + token.expose().len());
+    let masked = token.mask(&String::from_utf8_lossy(&body[..window]));
+    let mut end = masked.len().min(SNIPPET_BYTES);
+    while !masked.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut text = masked[..end].to_string();
+    if body.len() > end {
+        text.push('…');
+    }
+    text
+}

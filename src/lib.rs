@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod dispatch;
+mod envelope;
+mod error;
+mod generated;
+mod id;
+#[cfg(feature = "mock")]
+pub mod mock;
+mod token;
+
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
+pub use dispatch::{NoData, Operation, operation, operations};
+pub use error::{ApiError, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError, TransportError};
+pub use id::{Id, ParseIdError};
+
+/// The request and response types of every operation, generated from `openapi/`.
+pub use generated::types;
+
+/// The normalized, merged OpenAPI 3.0 document every method is generated from (JSON).
+pub const OPENAPI_SPEC: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
+/// The unmodified apifox exports of `openapi/`, merged into one document (JSON), for contract
+/// checkers such as Stoplight Prism.
+pub const OPENAPI_SPEC_RAW: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.raw.json"));
+
+/// The path → method map, as Markdown.
+pub const METHOD_MAP: &str = include_str!(concat!(env!("OUT_DIR"), "/methods.md"));
