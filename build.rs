@@ -34,11 +34,12 @@ fn run() -> Result<(), spec::SpecError> {
     let raw = spec::merge_raw(&sources)?;
 
     let ops = codegen::operations(&merged);
-    let client = codegen::progenitor(&merged)?;
+    let (client, enums) = codegen::progenitor(&merged)?;
     let wrapper = codegen::wrapper(&ops);
 
     write(&out, "gewe_client.rs", &codegen::render(client))?;
     write(&out, "gewe_wrapper.rs", &codegen::render(wrapper))?;
+    write(&out, "gewe_enums.rs", &codegen::render(enums))?;
     write(&out, "openapi.json", &pretty(&merged))?;
     write(&out, "openapi.raw.json", &pretty(&raw))?;
     write(&out, "methods.md", &codegen::method_map(&ops))?;

@@ -5,7 +5,7 @@ use crate::docs;
 use crate::spec::{self, SpecError};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// The component every 64-bit id points to in the generator's view; replaced by `crate::Id`.
@@ -56,73 +56,221 @@ pub fn operations(merged: &Value) -> Vec<OpInfo> {
     out
 }
 
+/// An enumerated field: GeWe documents its values, and may add more later.
+pub struct EnumDef {
+    pub name: String,
+    pub integer: bool,
+    pub description: String,
+    /// `(variant, wire value, meaning)`.
+    pub variants: Vec<(String, Value, String)>,
+}
+
 /// The document progenitor sees: every response becomes a raw body (the wrapper reads GeWe's
 /// envelope itself, so a failure's `data` never has to fit the success type), ids point to
-/// `crate::Id`, and descriptions are rustdoc-safe.
-pub fn generator_view(merged: &Value) -> Value {
+/// `crate::Id`, enums to handwritten-shape types with an `Other` value, and descriptions are
+/// rustdoc-safe.
+pub fn generator_view(merged: &Value) -> (Value, Vec<EnumDef>) {
     let mut view = merged.clone();
+    let mut enums = Vec::new();
     if let Some(paths) = view.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
                 op["responses"] = json!({
                     "default": {"description": "GeWe envelope", "content": {"application/octet-stream": {}}}
                 });
-                if let Some(body) = op.pointer_mut("/requestBody/content/application~1json") {
-                    if let Some(m) = body.as_object_mut() {
-                        m.remove("examples");
-                    }
+                if let Some(m) = op.pointer_mut("/requestBody/content/application~1json").and_then(Value::as_object_mut) {
+                    m.remove("examples");
                 }
-                for key in ["summary", "description"] {
-                    if let Some(m) = op.as_object_mut() {
-                        m.remove(key);
-                    }
+                if let Some(m) = op.as_object_mut() {
+                    m.remove("summary");
+                    m.remove("description");
                 }
             }
         }
     }
     if let Some(schemas) = view.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        for schema in schemas.values_mut() {
-            rewrite_schema(schema);
+        for (name, schema) in schemas.iter_mut() {
+            rewrite_schema(schema, name, &mut enums);
         }
         schemas.insert(ID_COMPONENT.into(), json!({"type": "integer"}));
+        for e in &enums {
+            schemas.insert(e.name.clone(), json!({"type": if e.integer { "integer" } else { "string" }}));
+        }
     }
-    view
+    (view, enums)
 }
 
-fn rewrite_schema(schema: &mut Value) {
+fn rewrite_schema(schema: &mut Value, name: &str, enums: &mut Vec<EnumDef>) {
     let Some(map) = schema.as_object_mut() else { return };
     if let Some(Value::String(d)) = map.get_mut("description") {
         *d = docs::clean(d);
     }
     map.remove("example");
+    if let Some(def) = enum_def(map, name) {
+        let description = def.description.clone();
+        enums.push(def);
+        *schema = json!({"allOf": [{"$ref": format!("#/components/schemas/{name}")}], "description": description});
+        return;
+    }
     if let Some(Value::Object(props)) = map.get_mut("properties") {
-        for (name, p) in props.iter_mut() {
-            if spec::is_id_property(name, p) {
+        for (prop, p) in props.iter_mut() {
+            if spec::is_id_property(prop, p) {
                 let description = p.get("description").and_then(Value::as_str).map(docs::clean);
-                let description = description.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| format!("GeWe's `{name}`."));
+                let description = description.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| format!("GeWe's `{prop}`."));
                 // A single-entry allOf keeps the field's description next to the id type.
                 *p = json!({"allOf": [{"$ref": format!("#/components/schemas/{ID_COMPONENT}")}], "description": description});
                 continue;
             }
-            // Every public field gets a doc line; GeWe's name is the fallback.
-            if let Some(m) = p.as_object_mut() {
-                if !m.contains_key("$ref") && !m.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()) {
-                    m.insert("description".into(), json!(format!("GeWe's `{name}`.")));
-                }
-            }
-            rewrite_schema(p);
+            rewrite_schema(p, &format!("{name}{}", spec::pascal_case(&spec::snake_case(prop))), enums);
         }
     }
-    for key in ["items", "additionalProperties"] {
-        if let Some(v) = map.get_mut(key) {
-            rewrite_schema(v);
-        }
+    if let Some(v) = map.get_mut("items") {
+        rewrite_schema(v, &format!("{name}Item"), enums);
+    }
+    if let Some(v) = map.get_mut("additionalProperties") {
+        rewrite_schema(v, &format!("{name}Value"), enums);
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(Value::Array(subs)) = map.get_mut(key) {
-            subs.iter_mut().for_each(rewrite_schema);
+            for (i, sub) in subs.iter_mut().enumerate() {
+                rewrite_schema(sub, &format!("{name}{}", i + 1), enums);
+            }
         }
     }
+}
+
+/// A string or integer schema with `enum` becomes an [`EnumDef`]; variant names come from
+/// apifox's enum names (`x-enum-varnames`) or from the values.
+fn enum_def(map: &Map<String, Value>, name: &str) -> Option<EnumDef> {
+    let values = map.get("enum")?.as_array()?;
+    let integer = match map.get("type").and_then(Value::as_str) {
+        Some("integer") => true,
+        Some("string") => false,
+        _ => return None,
+    };
+    let names = map.get("x-enum-varnames").and_then(Value::as_array);
+    let meanings = map.get("x-enum-descriptions").and_then(Value::as_array);
+    let mut variants: Vec<(String, Value, String)> = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let given = names.and_then(|n| n.get(i)).and_then(Value::as_str).map(|n| spec::pascal_case(&spec::snake_case(n)));
+        let from_value = match v {
+            Value::String(s) => spec::pascal_case(&spec::snake_case(s)),
+            other => format!("V{}", other.to_string().replace('-', "Minus")),
+        };
+        let mut variant = given.filter(|g| !g.is_empty()).unwrap_or(from_value);
+        if variant.is_empty() || variant.starts_with(|c: char| c.is_ascii_digit()) {
+            variant = format!("V{variant}");
+        }
+        if variant == "Other" || variants.iter().any(|(n, _, _)| *n == variant) {
+            variant = format!("{variant}{}", i + 1);
+        }
+        let meaning = meanings.and_then(|m| m.get(i)).and_then(Value::as_str).unwrap_or("").to_string();
+        variants.push((variant, v.clone(), docs::clean(&meaning)));
+    }
+    let description = map.get("description").and_then(Value::as_str).map(docs::clean).unwrap_or_default();
+    Some(EnumDef { name: name.to_string(), integer, description, variants })
+}
+
+/// The Rust of the enumerated types: named values, and `Other` for a value GeWe adds later, so a
+/// new value never fails decoding.
+pub fn enums(defs: &[EnumDef]) -> TokenStream {
+    let items = defs.iter().map(|e| {
+        let name = format_ident!("{}", e.name);
+        let idents: Vec<_> = e.variants.iter().map(|(v, _, _)| format_ident!("{}", v)).collect();
+        let docs: Vec<String> = e
+            .variants
+            .iter()
+            .map(|(_, value, meaning)| {
+                let value = match value {
+                    Value::String(s) => format!("\"{s}\""),
+                    other => other.to_string(),
+                };
+                if meaning.is_empty() { format!(" `{value}`") } else { format!(" `{value}`: {}", meaning.replace('\n', " ")) }
+            })
+            .collect();
+        let mut doc = vec![format!(" {}", if e.description.is_empty() { e.name.as_str() } else { e.description.lines().next().unwrap_or("") })];
+        doc.extend(e.description.lines().skip(1).map(|l| format!(" {l}")));
+        doc.push(String::new());
+        doc.push(" A value GeWe adds later decodes as `Other`.".into());
+        let (other_ty, wire_ty, ser) = if e.integer {
+            (quote!(i64), quote!(i64), quote!(s.serialize_i64(v)))
+        } else {
+            (quote!(String), quote!(&str), quote!(s.serialize_str(v)))
+        };
+        let wire_values: Vec<TokenStream> = if e.integer {
+            e.variants.iter().map(|(_, v, _)| { let i = v.as_i64().unwrap_or_default(); quote!(#i) }).collect()
+        } else {
+            e.variants.iter().map(|(_, v, _)| { let s = v.as_str().unwrap_or_default(); quote!(#s) }).collect()
+        };
+        let other_value = if e.integer { quote!(*v) } else { quote!(v.as_str()) };
+        let from_wire = if e.integer { quote!(v) } else { quote!(v.as_str()) };
+        let instance = if e.integer { quote!(Integer) } else { quote!(String) };
+        let enum_values: Vec<TokenStream> = wire_values.iter().map(|w| quote!(serde_json::json!(#w))).collect();
+        quote! {
+            #(#[doc = #doc])*
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            pub enum #name {
+                #(#[doc = #docs] #idents,)*
+                /// A value this version of the crate does not know.
+                Other(#other_ty),
+            }
+
+            impl #name {
+                /// The value GeWe sends for it.
+                pub fn value(&self) -> #wire_ty {
+                    match self {
+                        #(Self::#idents => #wire_values,)*
+                        Self::Other(v) => #other_value,
+                    }
+                }
+            }
+
+            impl From<#wire_ty> for #name {
+                fn from(v: #wire_ty) -> Self {
+                    match v {
+                        #(#wire_values => Self::#idents,)*
+                        _ => Self::Other(v.to_owned()),
+                    }
+                }
+            }
+
+            impl std::fmt::Display for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    write!(f, "{}", self.value())
+                }
+            }
+
+            impl serde::Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let v = self.value();
+                    #ser
+                }
+            }
+
+            impl<'de> serde::Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let v = <#other_ty as serde::Deserialize>::deserialize(d)?;
+                    Ok(Self::from(#from_wire))
+                }
+            }
+
+            impl schemars::JsonSchema for #name {
+                fn schema_name() -> String {
+                    stringify!(#name).to_string()
+                }
+
+                fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                    schemars::schema::SchemaObject {
+                        instance_type: Some(schemars::schema::InstanceType::#instance.into()),
+                        enum_values: Some(vec![#(#enum_values),*]),
+                        ..Default::default()
+                    }
+                    .into()
+                }
+            }
+        }
+    });
+    quote!(#(#items)*)
 }
 
 /// Maps a JSON pointer in the generator's view back to the spec file it came from.
@@ -138,8 +286,8 @@ pub fn file_of(merged: &Value, pointer: &str) -> String {
 }
 
 /// Runs progenitor on the generator's view.
-pub fn progenitor(merged: &Value) -> Result<TokenStream, SpecError> {
-    let view = generator_view(merged);
+pub fn progenitor(merged: &Value) -> Result<(TokenStream, TokenStream), SpecError> {
+    let (view, enum_defs) = generator_view(merged);
     let api: openapiv3::OpenAPI = serde_path_to_error::deserialize(view.clone()).map_err(|e| {
         let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
         SpecError::new(&file_of(merged, &pointer), &pointer, format!("not valid OpenAPI 3.0: {}", e.inner()))
@@ -152,13 +300,16 @@ pub fn progenitor(merged: &Value) -> Result<TokenStream, SpecError> {
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
         .with_replacement(ID_COMPONENT, "crate::Id", std::iter::empty());
+    for e in &enum_defs {
+        settings.with_replacement(&e.name, format!("crate::generated::enums::{}", e.name), std::iter::empty());
+    }
     // progenitor panics on some inputs instead of returning an error: keep the message, not a backtrace.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(|| progenitor::Generator::new(&settings).generate_tokens(&api));
     std::panic::set_hook(hook);
     match result {
-        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Ok(tokens)) => Ok((tokens, enums(&enum_defs))),
         Ok(Err(e)) => Err(SpecError::new("openapi/", "", format!("progenitor: {e}"))),
         Err(panic) => {
             let msg = panic

@@ -8,3 +8,8 @@ pub(crate) mod wrapper {
     use super::types;
     include!(concat!(env!("OUT_DIR"), "/gewe_wrapper.rs"));
 }
+
+/// Enumerated fields, with an `Other` value for what GeWe adds later.
+pub mod enums {
+    include!(concat!(env!("OUT_DIR"), "/gewe_enums.rs"));
+}

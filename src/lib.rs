@@ -17,7 +17,10 @@ pub use error::{ApiError, ConfigError, DecodeError, Error, InvalidRequestError, 
 pub use id::{Id, ParseIdError};
 
 /// The request and response types of every operation, generated from `openapi/`.
-pub use generated::types;
+pub mod types {
+    pub use crate::generated::enums::*;
+    pub use crate::generated::types::*;
+}
 
 /// The normalized, merged OpenAPI 3.0 document every method is generated from (JSON).
 pub const OPENAPI_SPEC: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));

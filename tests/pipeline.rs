@@ -1,0 +1,161 @@
+//! The steps of build.rs, each on its own: every apifox quirk has one general rule, and a broken
+//! spec fails with a message naming the file and the place in it.
+
+#[path = "../build/docs.rs"]
+mod docs;
+#[path = "../build/spec.rs"]
+#[allow(dead_code)]
+mod spec;
+
+use serde_json::{Value, json};
+use spec::{Side, Source};
+
+fn source(file: &str, doc: Value) -> Source {
+    Source { file: file.into(), module: Some("group".into()), doc }
+}
+
+/// An apifox-shaped export of one operation.
+fn export(path: &str, request: Value, response: Value) -> Value {
+    json!({
+        "openapi": "3.0.1",
+        "info": {"title": "", "version": "1.0.0"},
+        "paths": {(format!("/gewe/v2/api{path}")): {"post": {
+            "summary": "s",
+            "parameters": [{"name": "X-GEWE-TOKEN", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"content": {"application/json": {"schema": request, "example": {"appId": "{{appid}}"}}}},
+            "responses": {"200": {"description": "", "content": {"application/json": {"schema": response}}}},
+            "x-apifox-folder": "基础API/群模块"
+        }}}
+    })
+}
+
+fn merged(docs: Vec<Source>) -> Result<Value, spec::SpecError> {
+    spec::merge(docs.iter().map(spec::normalize).collect::<Result<Vec<_>, _>>()?)
+}
+
+#[test]
+fn names_come_from_the_path() {
+    assert_eq!(spec::operation_id("/group/joinRoomUsingQRCode"), "group_join_room_using_qr_code");
+    assert_eq!(spec::operation_id("/personal/getProfile"), "personal_get_profile");
+    assert_eq!(spec::operation_id("/finder/getProfile"), "finder_get_profile");
+    assert_eq!(spec::operation_id("/message/downloadEmojiMd5"), "message_download_emoji_md5");
+    assert_eq!(spec::operation_id("/im/sync"), "im_sync");
+    assert_eq!(spec::pascal_case("group_join_room_using_qr_code"), "GroupJoinRoomUsingQrCode");
+}
+
+#[test]
+fn every_spec_file_in_the_repo_normalizes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = spec::discover(&root.join("openapi")).unwrap();
+    assert!(files.len() > 100, "{} files", files.len());
+    let mut sorted = files.clone();
+    sorted.sort();
+    assert_eq!(files, sorted, "sorted order");
+    let sources: Vec<Source> = files.iter().map(|f| spec::load(root, f).unwrap()).collect();
+    let doc = spec::merge(sources.iter().map(|s| spec::normalize(s).unwrap()).collect()).unwrap();
+    assert_eq!(doc, serde_json::from_str::<Value>(gewe::OPENAPI_SPEC).unwrap(), "the build used the same rules");
+}
+
+#[test]
+fn prefix_token_header_and_apifox_keys_go() {
+    let doc = merged(vec![source("openapi/group/a.yaml", export("/group/a", json!({"type": "object", "properties": {"appId": {"type": "string"}}, "x-apifox-orders": ["appId"]}), json!({"type": "object"})))]).unwrap();
+    let op = &doc["paths"]["/group/a"]["post"];
+    assert_eq!(op["operationId"], "group_a");
+    assert!(op.get("parameters").is_none());
+    assert!(!doc.to_string().contains("x-apifox"));
+    let example = &op["requestBody"]["content"]["application/json"]["examples"]["1"]["value"];
+    assert_eq!(example["appId"], "example-appid", "apifox variables become sample strings");
+}
+
+#[test]
+fn type_null_becomes_any_json() {
+    let mut s = json!({"type": "null", "description": "d"});
+    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    assert_eq!(s, json!({"description": "d", "nullable": true}));
+    let mut s = json!({"type": ["string", "null"]});
+    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    assert_eq!(s, json!({"type": "string", "nullable": true}));
+}
+
+#[test]
+fn quirks_on_non_objects_and_misfit_enums_and_defaults() {
+    let mut s = json!({"type": "string", "additionalProperties": false});
+    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    assert_eq!(s, json!({"type": "string"}));
+    let mut s = json!({"type": "integer", "enum": ["1", "2"], "default": "2"});
+    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    assert_eq!(s, json!({"type": "integer", "enum": [1, 2], "default": 2}));
+    let mut s = json!({"type": "boolean", "default": "maybe", "enum": ["x"]});
+    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    assert_eq!(s, json!({"type": "boolean"}));
+}
+
+#[test]
+fn response_fields_are_never_required() {
+    let mut s = json!({"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}}, "required": ["a"]});
+    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    assert!(!s.to_string().contains("required"));
+}
+
+#[test]
+fn examples_extend_and_correct_their_schema() {
+    let mut s = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
+    spec::reconcile(&mut s, &json!({"n": "12", "extra": [{"k": 1}]}));
+    assert_eq!(s["properties"]["n"]["type"], "string", "the example wins");
+    assert_eq!(s["properties"]["extra"], json!({"type": "array", "items": {"type": "object", "properties": {"k": {"type": "integer"}}}}));
+}
+
+#[test]
+fn unknown_type_names_file_and_place() {
+    let doc = export("/group/a", json!({"type": "object", "properties": {"f": {"type": "file"}}}), json!({"type": "object"}));
+    let err = merged(vec![source("openapi/group/a.yaml", doc)]).unwrap_err();
+    assert_eq!(err.file, "openapi/group/a.yaml");
+    assert!(err.pointer.ends_with("/properties/f/type"), "{}", err.pointer);
+    assert!(err.to_string().contains("unknown type `file`"), "{err}");
+}
+
+#[test]
+fn invalid_yaml_names_the_line() {
+    let err = spec::parse("openapi/group/bad.yaml", "openapi: 3.0.1\npaths:\n  a: [1, 2\n").unwrap_err();
+    assert!(err.to_string().starts_with("openapi/group/bad.yaml: invalid YAML: line"), "{err}");
+}
+
+#[test]
+fn the_same_path_in_two_files_names_both() {
+    let a = source("openapi/group/a.yaml", export("/group/a", json!({"type": "object"}), json!({"type": "object"})));
+    let b = source("openapi/group/b.yaml", export("/group/a", json!({"type": "object"}), json!({"type": "object"})));
+    let err = merged(vec![a, b]).unwrap_err();
+    assert!(err.to_string().starts_with("openapi/group/b.yaml") && err.to_string().contains("also defined in openapi/group/a.yaml"), "{err}");
+}
+
+#[test]
+fn a_name_collision_names_both_files() {
+    let a = source("openapi/group/a.yaml", export("/group/getX", json!({"type": "object"}), json!({"type": "object"})));
+    let b = source("openapi/group/b.yaml", export("/group/get_x", json!({"type": "object"}), json!({"type": "object"})));
+    let err = merged(vec![a, b]).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("group_get_x") && text.contains("openapi/group/a.yaml") && text.starts_with("openapi/group/b.yaml"), "{text}");
+}
+
+#[test]
+fn an_operation_without_a_success_response_still_has_data() {
+    let mut doc = export("/finder/x", json!({"type": "object"}), json!({"type": "object"}));
+    let op = &mut doc["paths"]["/gewe/v2/api/finder/x"]["post"];
+    op["responses"] = json!({"500": {"description": "服务器错误", "content": {"application/json": {"schema": {"type": "object", "properties": {"ret": {"type": "integer"}}}}}}});
+    let doc = merged(vec![source("openapi/finder/x.yaml", doc)]).unwrap();
+    assert!(doc["paths"]["/finder/x"]["post"]["responses"]["200"].is_object());
+    assert_eq!(doc["components"]["schemas"]["FinderXData"], json!({}));
+}
+
+#[test]
+fn descriptions_become_clean_markdown() {
+    let raw = "看 http://doc.geweapi.com/api-1 和 [wxid_abc] 的 <appmsg> 内容\n<Accordion title=\"图\" defaultOpen={false}>\n        <p class=\"x\">\n![ipad.png](https://x/y.png)\n</Accordion>\n:::highlight green\n提示\n:::\n```\ncode\n```";
+    let out = docs::clean(raw);
+    assert!(out.contains("<http://doc.geweapi.com/api-1>"), "{out}");
+    assert!(out.contains("\\[wxid_abc\\]"), "{out}");
+    assert!(out.contains("&lt;appmsg>"), "{out}");
+    assert!(!out.contains("Accordion") && !out.contains(":::") && !out.contains("<p"), "{out}");
+    assert!(out.contains("[ipad.png](https://x/y.png)") && !out.contains("!["), "{out}");
+    assert!(out.contains("```text\ncode\n```"), "{out}");
+    assert!(out.lines().all(|l| l.len() - l.trim_start().len() < 4), "no indented code blocks: {out}");
+}
