@@ -343,12 +343,12 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
 
     if let Some(body) = op.get_mut("requestBody") {
         let bptr = format!("{ptr}/requestBody");
-        let (schema, examples) = json_content(file, &bptr, body)?;
+        let (schema, mut examples) = json_content(file, &bptr, body)?;
         let mut schema = schema.unwrap_or_else(|| json!({"type": "object"}));
         normalize_schema(file, &format!("{bptr}/content/application~1json/schema"), &mut schema, Side::Request)?;
-        for ex in examples.values() {
-            if let Some(v) = ex.get("value") {
-                reconcile(&mut schema, v);
+        for ex in examples.values_mut() {
+            if let Some(v) = ex.get_mut("value") {
+                coerce_request_example(&mut schema, v);
             }
         }
         close_objects(&mut schema);
@@ -388,7 +388,12 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
             if status.starts_with('2') && !data_hoisted {
                 if let Some(data) = schema.pointer_mut("/properties/data") {
                     let name = format!("{type_base}Data");
-                    schemas.insert(name.clone(), data.take());
+                    let mut hoisted = data.take();
+                    // The envelope's `data` may be absent or null; the type itself is not.
+                    if let Some(m) = hoisted.as_object_mut() {
+                        m.remove("nullable");
+                    }
+                    schemas.insert(name.clone(), hoisted);
                     *data = json!({"$ref": format!("#/components/schemas/{name}")});
                     data_hoisted = true;
                 }
@@ -465,12 +470,89 @@ fn json_content(file: &str, ptr: &str, holder: &mut Value) -> Result<(Option<Val
             examples.insert(key, json!({"summary": summary, "value": value}));
         }
     }
-    for ex in examples.values_mut() {
-        if let Some(v) = ex.get_mut("value") {
+    let mut out = Map::new();
+    for ex in examples.into_iter().map(|(_, ex)| ex) {
+        let summary = ex.get("summary").cloned().unwrap_or(Value::Null);
+        let mut values = match ex.get("value") {
+            // A whole-body example kept as text: apifox stores JSON with comments, or several
+            // labelled JSON texts, as a string. Each JSON text in it is an example.
+            Some(Value::String(text)) => json_texts(text),
+            Some(v) => vec![v.clone()],
+            None => vec![],
+        };
+        for v in &mut values {
             replace_placeholders(v);
+            let key = (out.len() + 1).to_string();
+            out.insert(key, json!({"summary": summary, "value": v}));
         }
     }
-    Ok((schema, examples))
+    Ok((schema, out))
+}
+
+/// The JSON texts inside `text`, after dropping `//` comments and escaping raw control
+/// characters inside strings.
+fn json_texts(text: &str) -> Vec<Value> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '{' && chars[i] != '[' {
+            i += 1;
+            continue;
+        }
+        let mut depth = 0i32;
+        let mut in_str = false;
+        let mut clean = String::new();
+        let mut j = i;
+        let mut end = None;
+        while j < chars.len() {
+            let c = chars[j];
+            if in_str {
+                match c {
+                    '\\' if j + 1 < chars.len() => {
+                        clean.push(c);
+                        clean.push(chars[j + 1]);
+                        j += 2;
+                        continue;
+                    }
+                    '"' => in_str = false,
+                    c if (c as u32) < 0x20 => {
+                        clean.push_str(&format!("\\u{:04x}", c as u32));
+                        j += 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+            } else {
+                match c {
+                    '"' => in_str = true,
+                    '/' if chars.get(j + 1) == Some(&'/') => {
+                        while j < chars.len() && chars[j] != '\n' {
+                            j += 1;
+                        }
+                        continue;
+                    }
+                    '{' | '[' => depth += 1,
+                    '}' | ']' => depth -= 1,
+                    _ => {}
+                }
+            }
+            clean.push(c);
+            j += 1;
+            if depth == 0 {
+                end = Some(j);
+                break;
+            }
+        }
+        match end.and_then(|_| serde_json::from_str::<Value>(&clean).ok()) {
+            Some(v) => {
+                found.push(v);
+                i = j;
+            }
+            None => i += 1,
+        }
+    }
+    found
 }
 
 /// apifox variables in examples (`{{appid}}`) become plain sample strings (`example-appid`).
@@ -560,6 +642,12 @@ pub fn normalize_schema(file: &str, ptr: &str, schema: &mut Value, side: Side) -
     if let Some(Value::Object(props)) = map.get_mut("properties") {
         for (name, p) in props.iter_mut() {
             normalize_schema(file, &format!("{ptr}/properties/{}", escape(name)), p, side)?;
+            // Real responses send null for any field, arrays and objects included.
+            if let (Side::Response, Some(p)) = (side, p.as_object_mut()) {
+                if !p.contains_key("$ref") {
+                    p.insert("nullable".into(), json!(true));
+                }
+            }
         }
     }
     match map.get_mut("additionalProperties") {
@@ -735,6 +823,40 @@ pub fn reconcile(schema: &mut Value, example: &Value) {
             let item = map.entry("items").or_insert_with(|| json!({}));
             for i in items {
                 reconcile(item, i);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A request example that breaks its schema: the schema is the contract GeWe checks, so a
+/// scalar of another type is converted to the declared type (`1` → `"1"` for a string field).
+/// Keys only in the example become optional properties; a value that cannot be converted
+/// changes the schema, as on the response side.
+pub fn coerce_request_example(schema: &mut Value, example: &mut Value) {
+    let Some(map) = schema.as_object_mut() else { return };
+    let declared = map.get("type").and_then(Value::as_str).map(str::to_string);
+    match (declared.as_deref(), example) {
+        (Some("object"), Value::Object(ex)) => {
+            let props = map.entry("properties").or_insert_with(|| json!({}));
+            let Some(props) = props.as_object_mut() else { return };
+            for (k, v) in ex.iter_mut() {
+                match props.get_mut(k) {
+                    Some(p) => coerce_request_example(p, v),
+                    None => {
+                        props.insert(k.clone(), infer(v));
+                    }
+                }
+            }
+        }
+        (Some("array"), Value::Array(items)) => {
+            let item = map.entry("items").or_insert_with(|| json!({}));
+            items.iter_mut().for_each(|i| coerce_request_example(item, i));
+        }
+        (Some(ty), v) if !v.is_null() && json_type(v) != Some(ty) && !(ty == "number" && v.is_number()) => {
+            match convert(v, ty) {
+                Some(converted) => *v = converted,
+                None => reconcile(schema, v),
             }
         }
         _ => {}
