@@ -22,14 +22,21 @@ fn main() {
 }
 
 fn run() -> Result<(), spec::SpecError> {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let dir = root.join("openapi");
     let io = |e: std::io::Error| spec::SpecError::new("openapi/", "", e.to_string());
 
     let files = spec::discover(&dir).map_err(io)?;
-    let sources = files.iter().map(|f| spec::load(&root, f)).collect::<Result<Vec<_>, _>>()?;
-    let normalized = sources.iter().map(spec::normalize).collect::<Result<Vec<_>, _>>()?;
+    let sources = files
+        .iter()
+        .map(|f| spec::load(&root, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let normalized = sources
+        .iter()
+        .map(spec::normalize)
+        .collect::<Result<Vec<_>, _>>()?;
     let merged = spec::merge(normalized)?;
     let raw = spec::merge_raw(&sources)?;
 

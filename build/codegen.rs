@@ -5,7 +5,7 @@ use crate::docs;
 use crate::spec::{self, SpecError};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use serde_json::{Map, Value, json};
+use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// The component every 64-bit id points to in the generator's view; replaced by `crate::Id`.
@@ -28,10 +28,16 @@ pub struct OpInfo {
 /// Operations of the merged spec, in path order.
 pub fn operations(merged: &Value) -> Vec<OpInfo> {
     let mut out = Vec::new();
-    let schemas = merged.pointer("/components/schemas").and_then(Value::as_object);
-    let Some(paths) = merged.get("paths").and_then(Value::as_object) else { return out };
+    let schemas = merged
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    let Some(paths) = merged.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
     for (path, item) in paths {
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         for (method, op) in item {
             let s = |k: &str| op.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             let id = s("operationId");
@@ -42,11 +48,18 @@ pub fn operations(merged: &Value) -> Vec<OpInfo> {
             out.push(OpInfo {
                 path: path.clone(),
                 method: method.clone(),
-                module: op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("").to_string(),
+                module: op
+                    .pointer("/tags/0")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 file: s("x-gewe-source"),
                 summary: s("summary"),
                 description: s("description"),
-                deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+                deprecated: op
+                    .get("deprecated")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 request: has(&request).then_some(request),
                 data: has(&data).then_some(data),
                 id,
@@ -74,11 +87,18 @@ pub fn generator_view(merged: &Value) -> (Value, Vec<EnumDef>) {
     let mut enums = Vec::new();
     if let Some(paths) = view.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
-            for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+            for op in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+            {
                 op["responses"] = json!({
                     "default": {"description": "GeWe envelope", "content": {"application/octet-stream": {}}}
                 });
-                if let Some(m) = op.pointer_mut("/requestBody/content/application~1json").and_then(Value::as_object_mut) {
+                if let Some(m) = op
+                    .pointer_mut("/requestBody/content/application~1json")
+                    .and_then(Value::as_object_mut)
+                {
                     m.remove("examples");
                 }
                 if let Some(m) = op.as_object_mut() {
@@ -88,20 +108,28 @@ pub fn generator_view(merged: &Value) -> (Value, Vec<EnumDef>) {
             }
         }
     }
-    if let Some(schemas) = view.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = view
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         for (name, schema) in schemas.iter_mut() {
             rewrite_schema(schema, name, &mut enums);
         }
         schemas.insert(ID_COMPONENT.into(), json!({"type": "integer"}));
         for e in &enums {
-            schemas.insert(e.name.clone(), json!({"type": if e.integer { "integer" } else { "string" }}));
+            schemas.insert(
+                e.name.clone(),
+                json!({"type": if e.integer { "integer" } else { "string" }}),
+            );
         }
     }
     (view, enums)
 }
 
 fn rewrite_schema(schema: &mut Value, name: &str, enums: &mut Vec<EnumDef>) {
-    let Some(map) = schema.as_object_mut() else { return };
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
     if let Some(Value::String(d)) = map.get_mut("description") {
         *d = docs::clean(d);
     }
@@ -115,13 +143,22 @@ fn rewrite_schema(schema: &mut Value, name: &str, enums: &mut Vec<EnumDef>) {
     if let Some(Value::Object(props)) = map.get_mut("properties") {
         for (prop, p) in props.iter_mut() {
             if spec::is_id_property(prop, p) {
-                let description = p.get("description").and_then(Value::as_str).map(docs::clean);
-                let description = description.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| format!("GeWe's `{prop}`."));
+                let description = p
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(docs::clean);
+                let description = description
+                    .filter(|d| !d.trim().is_empty())
+                    .unwrap_or_else(|| format!("GeWe's `{prop}`."));
                 // A single-entry allOf keeps the field's description next to the id type.
                 *p = json!({"allOf": [{"$ref": format!("#/components/schemas/{ID_COMPONENT}")}], "description": description});
                 continue;
             }
-            rewrite_schema(p, &format!("{name}{}", spec::pascal_case(&spec::snake_case(prop))), enums);
+            rewrite_schema(
+                p,
+                &format!("{name}{}", spec::pascal_case(&spec::snake_case(prop))),
+                enums,
+            );
         }
     }
     if let Some(v) = map.get_mut("items") {
@@ -152,7 +189,10 @@ fn enum_def(map: &Map<String, Value>, name: &str) -> Option<EnumDef> {
     let meanings = map.get("x-enum-descriptions").and_then(Value::as_array);
     let mut variants: Vec<(String, Value, String)> = Vec::new();
     for (i, v) in values.iter().enumerate() {
-        let given = names.and_then(|n| n.get(i)).and_then(Value::as_str).map(|n| spec::pascal_case(&spec::snake_case(n)));
+        let given = names
+            .and_then(|n| n.get(i))
+            .and_then(Value::as_str)
+            .map(|n| spec::pascal_case(&spec::snake_case(n)));
         let from_value = match v {
             Value::String(s) => spec::pascal_case(&spec::snake_case(s)),
             other => format!("V{}", other.to_string().replace('-', "Minus")),
@@ -164,11 +204,24 @@ fn enum_def(map: &Map<String, Value>, name: &str) -> Option<EnumDef> {
         if variant == "Other" || variants.iter().any(|(n, _, _)| *n == variant) {
             variant = format!("{variant}{}", i + 1);
         }
-        let meaning = meanings.and_then(|m| m.get(i)).and_then(Value::as_str).unwrap_or("").to_string();
+        let meaning = meanings
+            .and_then(|m| m.get(i))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         variants.push((variant, v.clone(), docs::clean(&meaning)));
     }
-    let description = map.get("description").and_then(Value::as_str).map(docs::clean).unwrap_or_default();
-    Some(EnumDef { name: name.to_string(), integer, description, variants })
+    let description = map
+        .get("description")
+        .and_then(Value::as_str)
+        .map(docs::clean)
+        .unwrap_or_default();
+    Some(EnumDef {
+        name: name.to_string(),
+        integer,
+        description,
+        variants,
+    })
 }
 
 /// The Rust of the enumerated types: named values, and `Other` for a value GeWe adds later, so a
@@ -290,7 +343,11 @@ pub fn progenitor(merged: &Value) -> Result<(TokenStream, TokenStream), SpecErro
     let (view, enum_defs) = generator_view(merged);
     let api: openapiv3::OpenAPI = serde_path_to_error::deserialize(view.clone()).map_err(|e| {
         let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
-        SpecError::new(&file_of(merged, &pointer), &pointer, format!("not valid OpenAPI 3.0: {}", e.inner()))
+        SpecError::new(
+            &file_of(merged, &pointer),
+            &pointer,
+            format!("not valid OpenAPI 3.0: {}", e.inner()),
+        )
     })?;
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -301,12 +358,17 @@ pub fn progenitor(merged: &Value) -> Result<(TokenStream, TokenStream), SpecErro
         .with_derive("PartialEq")
         .with_replacement(ID_COMPONENT, "crate::Id", std::iter::empty());
     for e in &enum_defs {
-        settings.with_replacement(&e.name, format!("crate::generated::enums::{}", e.name), std::iter::empty());
+        settings.with_replacement(
+            &e.name,
+            format!("crate::generated::enums::{}", e.name),
+            std::iter::empty(),
+        );
     }
     // progenitor panics on some inputs instead of returning an error: keep the message, not a backtrace.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| progenitor::Generator::new(&settings).generate_tokens(&api));
+    let result =
+        std::panic::catch_unwind(|| progenitor::Generator::new(&settings).generate_tokens(&api));
     std::panic::set_hook(hook);
     match result {
         Ok(Ok(tokens)) => Ok((tokens, enums(&enum_defs))),
@@ -317,7 +379,11 @@ pub fn progenitor(merged: &Value) -> Result<(TokenStream, TokenStream), SpecErro
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(SpecError::new("openapi/", "", format!("progenitor failed: {msg}")))
+            Err(SpecError::new(
+                "openapi/",
+                "",
+                format!("progenitor failed: {msg}"),
+            ))
         }
     }
 }
@@ -331,7 +397,9 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
         let name = format_ident!("{}", op.id);
         let dispatch_name = format_ident!("dispatch_{}", op.id);
         let doc = method_doc(op);
-        let deprecated = op.deprecated.then(|| quote!(#[deprecated(note = "GeWe marks this endpoint deprecated")]));
+        let deprecated = op
+            .deprecated
+            .then(|| quote!(#[deprecated(note = "GeWe marks this endpoint deprecated")]));
         let allow_deprecated = op.deprecated.then(|| quote!(#[allow(deprecated)]));
         let (param, arg, decode_body) = match &op.request {
             Some(req) => {
@@ -351,8 +419,16 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
             }
             None => quote!(crate::NoData),
         };
-        let ret_ty = if op.data.is_some() { data_ty.clone() } else { quote!(()) };
-        let finish = if op.data.is_some() { quote!() } else { quote!(.map(|_| ())) };
+        let ret_ty = if op.data.is_some() {
+            data_ty.clone()
+        } else {
+            quote!(())
+        };
+        let finish = if op.data.is_some() {
+            quote!()
+        } else {
+            quote!(.map(|_| ()))
+        };
         methods.push(quote! {
             #(#[doc = #doc])*
             #deprecated
@@ -418,14 +494,26 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
 }
 
 fn method_doc(op: &OpInfo) -> Vec<String> {
-    let mut lines = vec![format!(" {}", if op.summary.is_empty() { &op.path } else { &op.summary })];
+    let mut lines = vec![format!(
+        " {}",
+        if op.summary.is_empty() {
+            &op.path
+        } else {
+            &op.summary
+        }
+    )];
     let description = docs::clean(&op.description);
     if !description.trim().is_empty() && description.trim() != op.summary.trim() {
         lines.push(String::new());
         lines.extend(description.lines().map(|l| format!(" {l}")));
     }
     lines.push(String::new());
-    lines.push(format!(" `{} {}` (spec: `{}`)", op.method.to_uppercase(), op.path, op.file));
+    lines.push(format!(
+        " `{} {}` (spec: `{}`)",
+        op.method.to_uppercase(),
+        op.path,
+        op.file
+    ));
     lines
 }
 
@@ -477,12 +565,15 @@ fn add_doc(attrs: &mut Vec<syn::Attribute>, text: &str) {
 
 /// The `rename = "…"` of a `#[serde(...)]` attribute.
 fn wire_name(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
-        let text = quote!(#a).to_string();
-        let start = text.find("rename = \"")? + "rename = \"".len();
-        let end = text[start..].find('"')?;
-        Some(text[start..start + end].to_string())
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .find_map(|a| {
+            let text = quote!(#a).to_string();
+            let start = text.find("rename = \"")? + "rename = \"".len();
+            let end = text[start..].find('"')?;
+            Some(text[start..start + end].to_string())
+        })
 }
 
 /// The path → method table, as Markdown, grouped by module.
@@ -493,10 +584,15 @@ pub fn method_map(ops: &[OpInfo]) -> String {
     }
     let mut out = String::new();
     for (module, ops) in by_module {
-        out.push_str(&format!("\n## {module}\n\n| path | method | summary |\n|---|---|---|\n"));
+        out.push_str(&format!(
+            "\n## {module}\n\n| path | method | summary |\n|---|---|---|\n"
+        ));
         for op in ops {
             let dep = if op.deprecated { " (deprecated)" } else { "" };
-            out.push_str(&format!("| `{}` | `Client::{}` | {}{} |\n", op.path, op.id, op.summary, dep));
+            out.push_str(&format!(
+                "| `{}` | `Client::{}` | {}{} |\n",
+                op.path, op.id, op.summary, dep
+            ));
         }
     }
     out

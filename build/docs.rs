@@ -4,8 +4,9 @@
 
 /// HTML tags that only style the text: dropped, their text kept.
 const STYLE_TAGS: &[&str] = &[
-    "p", "div", "span", "br", "font", "strong", "b", "i", "u", "em", "img", "ul", "ol", "li", "table", "tr", "td",
-    "th", "thead", "tbody", "hr", "center", "small", "big", "sup", "sub", "pre", "code", "a",
+    "p", "div", "span", "br", "font", "strong", "b", "i", "u", "em", "img", "ul", "ol", "li",
+    "table", "tr", "td", "th", "thead", "tbody", "hr", "center", "small", "big", "sup", "sub",
+    "pre", "code", "a",
 ];
 
 /// Cleans one description for a doc comment.
@@ -17,7 +18,11 @@ pub fn clean(text: &str) -> String {
         if trimmed.starts_with("```") {
             in_fence = !in_fence;
             // Any fenced block becomes `text`: rustdoc would compile it as a Rust doctest.
-            out.push(if in_fence { "```text".to_string() } else { "```".to_string() });
+            out.push(if in_fence {
+                "```text".to_string()
+            } else {
+                "```".to_string()
+            });
             continue;
         }
         if in_fence {
@@ -31,7 +36,11 @@ pub fn clean(text: &str) -> String {
         let line = clean_line(raw);
         // Four spaces of indentation make an (untested, un-Rust) code block; cap it.
         let indent = line.len() - line.trim_start().len();
-        let line = if indent > 3 { format!("   {}", line.trim_start()) } else { line };
+        let line = if indent > 3 {
+            format!("   {}", line.trim_start())
+        } else {
+            line
+        };
         if line.trim().is_empty() {
             if out.last().is_some_and(|l| l.trim().is_empty()) || out.is_empty() {
                 continue;
@@ -158,13 +167,20 @@ fn wrap_bare_urls(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
     loop {
-        let next = ["http://", "https://"].iter().filter_map(|p| rest.find(p)).min();
+        let next = ["http://", "https://"]
+            .iter()
+            .filter_map(|p| rest.find(p))
+            .min();
         let Some(start) = next else { break };
         let before = &rest[..start];
         let prev = before.chars().last();
         let in_code = before.matches('`').count() % 2 == 1;
         let end = rest[start..]
-            .find(|c: char| c.is_whitespace() || !c.is_ascii() || matches!(c, ')' | '>' | '"' | '\'' | '`' | ']'))
+            .find(|c: char| {
+                c.is_whitespace()
+                    || !c.is_ascii()
+                    || matches!(c, ')' | '>' | '"' | '\'' | '`' | ']')
+            })
             .map_or(rest.len(), |e| start + e);
         let url = &rest[start..end];
         out.push_str(before);

@@ -3,7 +3,7 @@
 //! This file has no progenitor dependency so that tests can include it with `#[path]` and check each
 //! rule on its own. Every rule here is general: nothing names an endpoint.
 
-use serde_json::{Map, Value, json};
+use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,9 @@ const PATH_PREFIXES: &[&str] = &["/gewe/v2/api", "/v2/api"];
 /// Header parameters the wrapper sends itself, or that describe the transport.
 const SKIPPED_HEADERS: &[&str] = &["x-gewe-token", "content-type", "accept"];
 const TYPES: &[&str] = &["string", "integer", "number", "boolean", "array", "object"];
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// A broken spec: the file, a JSON pointer into it, and what is wrong.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +27,11 @@ pub struct SpecError {
 
 impl SpecError {
     pub fn new(file: &str, pointer: &str, message: impl Into<String>) -> Self {
-        Self { file: file.to_string(), pointer: pointer.to_string(), message: message.into() }
+        Self {
+            file: file.to_string(),
+            pointer: pointer.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -59,7 +65,10 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            ) {
                 out.push(path);
             }
         }
@@ -84,8 +93,14 @@ pub fn load(root: &Path, path: &Path) -> Result<Source> {
 /// Parses YAML (a superset of JSON) into JSON, keeping integers exact.
 pub fn parse(file: &str, text: &str) -> Result<Value> {
     let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-        let place = e.location().map(|l| format!("line {}, column {}: ", l.line(), l.column()));
-        SpecError::new(file, "", format!("invalid YAML: {}{e}", place.unwrap_or_default()))
+        let place = e
+            .location()
+            .map(|l| format!("line {}, column {}: ", l.line(), l.column()));
+        SpecError::new(
+            file,
+            "",
+            format!("invalid YAML: {}{e}", place.unwrap_or_default()),
+        )
     })?;
     yaml_to_json(file, yaml, "")
 }
@@ -104,7 +119,9 @@ fn yaml_to_json(file: &str, v: serde_yaml::Value, ptr: &str) -> Result<Value> {
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 serde_json::Number::from_f64(f)
                     .map(Value::Number)
-                    .ok_or_else(|| SpecError::new(file, ptr, format!("number {f} is not valid JSON")))?
+                    .ok_or_else(|| {
+                        SpecError::new(file, ptr, format!("number {f} is not valid JSON"))
+                    })?
             }
         }
         Y::String(s) => Value::String(s),
@@ -123,7 +140,11 @@ fn yaml_to_json(file: &str, v: serde_yaml::Value, ptr: &str) -> Result<Value> {
                     Y::Number(n) => n.to_string(),
                     Y::Bool(b) => b.to_string(),
                     other => {
-                        return Err(SpecError::new(file, ptr, format!("unsupported mapping key {other:?}")));
+                        return Err(SpecError::new(
+                            file,
+                            ptr,
+                            format!("unsupported mapping key {other:?}"),
+                        ));
                     }
                 };
                 let child = format!("{ptr}/{}", escape(&key));
@@ -144,7 +165,10 @@ pub fn escape(key: &str) -> String {
 /// or ending in `id`/`Id` (`newMsgId`, `snsId`, `displayid`). Shared with codegen.
 pub fn is_id_property(name: &str, schema: &Value) -> bool {
     name.to_ascii_lowercase().ends_with("id")
-        && matches!(schema.get("type").and_then(Value::as_str), Some("integer" | "number"))
+        && matches!(
+            schema.get("type").and_then(Value::as_str),
+            Some("integer" | "number")
+        )
 }
 
 /// The stable, unique snake_case name of an operation, from its path alone:
@@ -171,7 +195,9 @@ pub fn snake_case(s: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if (prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower))
+            if (prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower))
                 && !out.ends_with('_')
             {
                 out.push('_');
@@ -189,7 +215,9 @@ pub fn pascal_case(snake: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -209,18 +237,29 @@ pub fn normalize(src: &Source) -> Result<Normalized> {
     strip_apifox(&mut doc);
     let version = doc.get("openapi").and_then(Value::as_str).unwrap_or("");
     if !version.starts_with("3.") {
-        let found = doc.get("swagger").map_or(version.to_string(), |_| "Swagger 2".into());
-        return Err(SpecError::new(file, "/openapi", format!("expected an OpenAPI 3 document, found `{found}`")));
+        let found = doc
+            .get("swagger")
+            .map_or(version.to_string(), |_| "Swagger 2".into());
+        return Err(SpecError::new(
+            file,
+            "/openapi",
+            format!("expected an OpenAPI 3 document, found `{found}`"),
+        ));
     }
     let mut out = Normalized::default();
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         for (name, schema) in schemas.iter_mut() {
             let ptr = format!("/components/schemas/{}", escape(name));
             normalize_schema(file, &ptr, schema, Side::Response)?;
             out.schemas.insert(name.clone(), schema.clone());
         }
     }
-    let Some(paths) = doc.get_mut("paths") else { return Ok(out) };
+    let Some(paths) = doc.get_mut("paths") else {
+        return Ok(out);
+    };
     let paths = paths
         .as_object_mut()
         .ok_or_else(|| SpecError::new(file, "/paths", "`paths` must be a mapping"))?;
@@ -228,7 +267,11 @@ pub fn normalize(src: &Source) -> Result<Normalized> {
         let item_ptr = format!("/paths/{}", escape(raw_path));
         let path = strip_prefix(raw_path);
         if !path.starts_with('/') {
-            return Err(SpecError::new(file, &item_ptr, "a path must start with `/`"));
+            return Err(SpecError::new(
+                file,
+                &item_ptr,
+                "a path must start with `/`",
+            ));
         }
         let item = item
             .as_object_mut()
@@ -280,9 +323,14 @@ fn strip_apifox(v: &mut Value) {
     match v {
         Value::Object(map) => {
             if let Some(Value::Array(items)) = map.get("x-apifox-enum") {
-                let names: Vec<Value> = items.iter().map(|i| i.get("name").cloned().unwrap_or(Value::Null)).collect();
-                let descs: Vec<Value> =
-                    items.iter().map(|i| i.get("description").cloned().unwrap_or(Value::Null)).collect();
+                let names: Vec<Value> = items
+                    .iter()
+                    .map(|i| i.get("name").cloned().unwrap_or(Value::Null))
+                    .collect();
+                let descs: Vec<Value> = items
+                    .iter()
+                    .map(|i| i.get("description").cloned().unwrap_or(Value::Null))
+                    .collect();
                 if names.iter().all(Value::is_string) {
                     map.insert("x-enum-varnames".into(), Value::Array(names));
                     map.insert("x-enum-descriptions".into(), Value::Array(descs));
@@ -296,20 +344,32 @@ fn strip_apifox(v: &mut Value) {
     }
 }
 
-fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &mut Value) -> Result<Operation> {
+fn normalize_operation(
+    src: &Source,
+    ptr: &str,
+    path: &str,
+    method: &str,
+    op: &mut Value,
+) -> Result<Operation> {
     let file = src.file.as_str();
     let op = op
         .as_object_mut()
         .ok_or_else(|| SpecError::new(file, ptr, "an operation must be a mapping"))?;
     let id = operation_id(path);
     if id.is_empty() {
-        return Err(SpecError::new(file, ptr, "cannot derive an operation name from an empty path"));
+        return Err(SpecError::new(
+            file,
+            ptr,
+            "cannot derive an operation name from an empty path",
+        ));
     }
     let type_base = pascal_case(&id);
-    let module = src
-        .module
-        .clone()
-        .unwrap_or_else(|| path.split('/').find(|s| !s.is_empty()).unwrap_or("api").to_string());
+    let module = src.module.clone().unwrap_or_else(|| {
+        path.split('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or("api")
+            .to_string()
+    });
     let mut schemas = BTreeMap::new();
     let mut out = Map::new();
     out.insert("operationId".into(), json!(id));
@@ -318,7 +378,13 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
             out.insert(key.into(), json!(s));
         }
     }
-    out.insert("deprecated".into(), json!(op.get("deprecated").and_then(Value::as_bool).unwrap_or(false)));
+    out.insert(
+        "deprecated".into(),
+        json!(op
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)),
+    );
     out.insert("tags".into(), json!([module]));
     out.insert("x-gewe-source".into(), json!(file));
 
@@ -327,7 +393,8 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
         for (i, p) in params.iter().enumerate() {
             let name = p.get("name").and_then(Value::as_str).unwrap_or("");
             let location = p.get("in").and_then(Value::as_str).unwrap_or("");
-            if location == "header" && SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            if location == "header" && SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+            {
                 continue;
             }
             if location == "header" {
@@ -345,7 +412,12 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
         let bptr = format!("{ptr}/requestBody");
         let (schema, mut examples) = json_content(file, &bptr, body)?;
         let mut schema = schema.unwrap_or_else(|| json!({"type": "object"}));
-        normalize_schema(file, &format!("{bptr}/content/application~1json/schema"), &mut schema, Side::Request)?;
+        normalize_schema(
+            file,
+            &format!("{bptr}/content/application~1json/schema"),
+            &mut schema,
+            Side::Request,
+        )?;
         for ex in examples.values_mut() {
             if let Some(v) = ex.get_mut("value") {
                 coerce_request_example(&mut schema, v);
@@ -355,11 +427,17 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
         let name = format!("{type_base}Request");
         schemas.insert(name.clone(), schema);
         let mut content = Map::new();
-        content.insert("schema".into(), json!({"$ref": format!("#/components/schemas/{name}")}));
+        content.insert(
+            "schema".into(),
+            json!({"$ref": format!("#/components/schemas/{name}")}),
+        );
         if !examples.is_empty() {
             content.insert("examples".into(), Value::Object(examples));
         }
-        out.insert("requestBody".into(), json!({"required": true, "content": {"application/json": content}}));
+        out.insert(
+            "requestBody".into(),
+            json!({"required": true, "content": {"application/json": content}}),
+        );
     }
 
     let mut responses = Map::new();
@@ -373,10 +451,19 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
     for (status, mut resp) in statuses {
         let rptr = format!("{ptr}/responses/{}", escape(&status));
         let (schema, examples) = json_content(file, &rptr, &mut resp)?;
-        let description = resp.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+        let description = resp
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let mut content = Map::new();
         if let Some(mut schema) = schema {
-            normalize_schema(file, &format!("{rptr}/content/application~1json/schema"), &mut schema, Side::Response)?;
+            normalize_schema(
+                file,
+                &format!("{rptr}/content/application~1json/schema"),
+                &mut schema,
+                Side::Response,
+            )?;
             for ex in examples.values() {
                 let v = ex.get("value").unwrap_or(&Value::Null);
                 // Only success examples describe the success schema; failures carry {code, msg}.
@@ -404,7 +491,14 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
             content.insert("examples".into(), Value::Object(examples));
         }
         let mut r = Map::new();
-        r.insert("description".into(), json!(if description.is_empty() { "GeWe envelope" } else { &description }));
+        r.insert(
+            "description".into(),
+            json!(if description.is_empty() {
+                "GeWe envelope"
+            } else {
+                &description
+            }),
+        );
         if !content.is_empty() {
             r.insert("content".into(), json!({"application/json": content}));
         }
@@ -431,7 +525,8 @@ fn normalize_operation(src: &Source, ptr: &str, path: &str, method: &str, op: &m
 }
 
 fn envelope_schema(data: Option<&str>) -> Value {
-    let mut props = json!({"ret": {"type": "integer"}, "msg": {"type": "string", "nullable": true}});
+    let mut props =
+        json!({"ret": {"type": "integer"}, "msg": {"type": "string", "nullable": true}});
     if let Some(name) = data {
         props["data"] = json!({"$ref": format!("#/components/schemas/{name}")});
     }
@@ -440,7 +535,11 @@ fn envelope_schema(data: Option<&str>) -> Value {
 
 /// The `application/json` schema and the examples of a request body or response, examples
 /// collected into `{"1": {summary, value}}` whatever form apifox used.
-fn json_content(file: &str, ptr: &str, holder: &mut Value) -> Result<(Option<Value>, Map<String, Value>)> {
+fn json_content(
+    file: &str,
+    ptr: &str,
+    holder: &mut Value,
+) -> Result<(Option<Value>, Map<String, Value>)> {
     let Some(content) = holder.get_mut("content").and_then(Value::as_object_mut) else {
         return Ok((None, Map::new()));
     };
@@ -453,10 +552,16 @@ fn json_content(file: &str, ptr: &str, holder: &mut Value) -> Result<(Option<Val
             return Ok((None, Map::new()));
         }
         let found: Vec<&String> = content.keys().collect();
-        return Err(SpecError::new(file, &format!("{ptr}/content"), format!("expected application/json content, found {found:?}")));
+        return Err(SpecError::new(
+            file,
+            &format!("{ptr}/content"),
+            format!("expected application/json content, found {found:?}"),
+        ));
     };
     let media = content.get_mut(&key).and_then(Value::as_object_mut);
-    let Some(media) = media else { return Ok((None, Map::new())) };
+    let Some(media) = media else {
+        return Ok((None, Map::new()));
+    };
     let schema = media.remove("schema");
     let mut examples = Map::new();
     if let Some(v) = media.remove("example") {
@@ -562,7 +667,9 @@ fn replace_placeholders(v: &mut Value) {
             let mut out = String::new();
             let mut rest = s.as_str();
             while let Some(start) = rest.find("{{") {
-                let Some(end) = rest[start..].find("}}") else { break };
+                let Some(end) = rest[start..].find("}}") else {
+                    break;
+                };
                 out.push_str(&rest[..start]);
                 out.push_str("example-");
                 out.push_str(rest[start + 2..start + end].trim());
@@ -600,14 +707,29 @@ pub fn normalize_schema(file: &str, ptr: &str, schema: &mut Value, side: Side) -
             map.remove("type");
         }
         Some(Value::String(t)) if !TYPES.contains(&t.as_str()) => {
-            return Err(SpecError::new(file, &format!("{ptr}/type"), format!("unknown type `{t}`")));
+            return Err(SpecError::new(
+                file,
+                &format!("{ptr}/type"),
+                format!("unknown type `{t}`"),
+            ));
         }
         Some(Value::Array(ts)) => {
             let names: Vec<&str> = ts.iter().filter_map(Value::as_str).collect();
-            if let Some(bad) = names.iter().find(|t| **t != "null" && **t != "any" && !TYPES.contains(t)) {
-                return Err(SpecError::new(file, &format!("{ptr}/type"), format!("unknown type `{bad}`")));
+            if let Some(bad) = names
+                .iter()
+                .find(|t| **t != "null" && **t != "any" && !TYPES.contains(t))
+            {
+                return Err(SpecError::new(
+                    file,
+                    &format!("{ptr}/type"),
+                    format!("unknown type `{bad}`"),
+                ));
             }
-            let real: Vec<&str> = names.iter().copied().filter(|t| *t != "null" && *t != "any").collect();
+            let real: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|t| *t != "null" && *t != "any")
+                .collect();
             map.remove("type");
             if names.contains(&"null") {
                 map.insert("nullable".into(), json!(true));
@@ -618,16 +740,18 @@ pub fn normalize_schema(file: &str, ptr: &str, schema: &mut Value, side: Side) -
         }
         Some(Value::String(_)) | None => {}
         Some(other) => {
-            return Err(SpecError::new(file, &format!("{ptr}/type"), format!("`type` must be a string, found {other}")));
+            return Err(SpecError::new(
+                file,
+                &format!("{ptr}/type"),
+                format!("`type` must be a string, found {other}"),
+            ));
         }
     }
     let ty = map.get("type").and_then(Value::as_str).map(str::to_string);
-    if ty.as_deref() != Some("object") {
-        if ty.is_some() {
-            map.remove("additionalProperties");
-            map.remove("properties");
-            map.remove("required");
-        }
+    if ty.is_some() && ty.as_deref() != Some("object") {
+        map.remove("additionalProperties");
+        map.remove("properties");
+        map.remove("required");
     }
     if ty.as_deref() != Some("array") && ty.is_some() {
         map.remove("items");
@@ -710,7 +834,10 @@ fn fit_to_type(map: &mut Map<String, Value>) {
     if let Some(Value::Array(values)) = map.get("enum").cloned() {
         let converted: Vec<Option<Value>> = values.iter().map(|v| convert(v, &ty)).collect();
         if converted.iter().all(Option::is_some) && !converted.is_empty() {
-            map.insert("enum".into(), Value::Array(converted.into_iter().flatten().collect()));
+            map.insert(
+                "enum".into(),
+                Value::Array(converted.into_iter().flatten().collect()),
+            );
         } else {
             // A partial enum would reject real values; keep the plain type.
             map.remove("enum");
@@ -728,7 +855,12 @@ fn convert(v: &Value, ty: &str) -> Option<Value> {
         ("integer", Value::Number(n)) if n.is_i64() || n.is_u64() => Some(v.clone()),
         ("integer", Value::String(s)) => s.trim().parse::<i64>().ok().map(|i| json!(i)),
         ("number", Value::Number(_)) => Some(v.clone()),
-        ("number", Value::String(s)) => s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number),
+        ("number", Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
         ("boolean", Value::Bool(_)) => Some(v.clone()),
         ("boolean", Value::String(s)) => s.trim().parse::<bool>().ok().map(|b| json!(b)),
         ("array", Value::Array(_)) | ("object", Value::Object(_)) => Some(v.clone()),
@@ -754,14 +886,19 @@ fn infer(v: &Value) -> Value {
     match v {
         Value::Null => json!({"nullable": true}),
         Value::Array(items) => {
-            let mut item = items.iter().find(|i| !i.is_null()).map(infer).unwrap_or_else(|| json!({}));
+            let mut item = items
+                .iter()
+                .find(|i| !i.is_null())
+                .map(infer)
+                .unwrap_or_else(|| json!({}));
             for i in items {
                 reconcile(&mut item, i);
             }
             json!({"type": "array", "items": item})
         }
         Value::Object(map) => {
-            let props: Map<String, Value> = map.iter().map(|(k, v)| (k.clone(), infer(v))).collect();
+            let props: Map<String, Value> =
+                map.iter().map(|(k, v)| (k.clone(), infer(v))).collect();
             json!({"type": "object", "properties": props})
         }
         other => json!({"type": json_type(other)}),
@@ -772,7 +909,9 @@ fn infer(v: &Value) -> Value {
 /// actually sent. Keys only in the example become optional properties, and a scalar of another
 /// type changes the declared type (an integer field shown as a string becomes a string).
 pub fn reconcile(schema: &mut Value, example: &Value) {
-    let Some(map) = schema.as_object_mut() else { return };
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
     if map.contains_key("$ref") || example.is_null() {
         return;
     }
@@ -782,7 +921,7 @@ pub fn reconcile(schema: &mut Value, example: &Value) {
         }
     }
     let declared = map.get("type").and_then(Value::as_str).map(str::to_string);
-    let actual = json_type(example).expect("not null");
+    let Some(actual) = json_type(example) else { return };
     let fits = match declared.as_deref() {
         None => false,
         Some("number") => actual == "integer" || actual == "number",
@@ -834,12 +973,16 @@ pub fn reconcile(schema: &mut Value, example: &Value) {
 /// Keys only in the example become optional properties; a value that cannot be converted
 /// changes the schema, as on the response side.
 pub fn coerce_request_example(schema: &mut Value, example: &mut Value) {
-    let Some(map) = schema.as_object_mut() else { return };
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
     let declared = map.get("type").and_then(Value::as_str).map(str::to_string);
     match (declared.as_deref(), example) {
         (Some("object"), Value::Object(ex)) => {
             let props = map.entry("properties").or_insert_with(|| json!({}));
-            let Some(props) = props.as_object_mut() else { return };
+            let Some(props) = props.as_object_mut() else {
+                return;
+            };
             for (k, v) in ex.iter_mut() {
                 match props.get_mut(k) {
                     Some(p) => coerce_request_example(p, v),
@@ -851,9 +994,13 @@ pub fn coerce_request_example(schema: &mut Value, example: &mut Value) {
         }
         (Some("array"), Value::Array(items)) => {
             let item = map.entry("items").or_insert_with(|| json!({}));
-            items.iter_mut().for_each(|i| coerce_request_example(item, i));
+            items
+                .iter_mut()
+                .for_each(|i| coerce_request_example(item, i));
         }
-        (Some(ty), v) if !v.is_null() && json_type(v) != Some(ty) && !(ty == "number" && v.is_number()) => {
+        (Some(ty), v)
+            if !v.is_null() && json_type(v) != Some(ty) && !(ty == "number" && v.is_number()) =>
+        {
             match convert(v, ty) {
                 Some(converted) => *v = converted,
                 None => reconcile(schema, v),
@@ -865,9 +1012,14 @@ pub fn coerce_request_example(schema: &mut Value, example: &mut Value) {
 
 /// Request objects reject unknown fields, so a typo is caught by name before anything is sent.
 fn close_objects(schema: &mut Value) {
-    let Some(map) = schema.as_object_mut() else { return };
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
     if map.get("type").and_then(Value::as_str) == Some("object")
-        && map.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+        && map
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty())
         && !map.contains_key("additionalProperties")
     {
         map.insert("additionalProperties".into(), json!(false));
@@ -907,14 +1059,21 @@ pub fn merge(files: Vec<Normalized>) -> Result<Value> {
                 return Err(SpecError::new(
                     &op.file,
                     &format!("/paths/{}", escape(&op.path)),
-                    format!("{} {} is also defined in {other}", op.method.to_uppercase(), op.path),
+                    format!(
+                        "{} {} is also defined in {other}",
+                        op.method.to_uppercase(),
+                        op.path
+                    ),
                 ));
             }
             if let Some((other, other_path)) = seen_ids.get(&op.id) {
                 return Err(SpecError::new(
                     &op.file,
                     &format!("/paths/{}", escape(&op.path)),
-                    format!("operation name `{}` of {} collides with {other_path} in {other}", op.id, op.path),
+                    format!(
+                        "operation name `{}` of {} collides with {other_path} in {other}",
+                        op.id, op.path
+                    ),
                 ));
             }
             seen_paths.insert((op.path.clone(), op.method.clone()), op.file.clone());
@@ -922,7 +1081,10 @@ pub fn merge(files: Vec<Normalized>) -> Result<Value> {
             for (name, schema) in op.schemas {
                 add_schema(&op.file, name, schema)?;
             }
-            paths.entry(op.path).or_default().insert(op.method, op.operation);
+            paths
+                .entry(op.path)
+                .or_default()
+                .insert(op.method, op.operation);
         }
         let file = "openapi/ (components)".to_string();
         for (name, schema) in n.schemas {
@@ -930,7 +1092,10 @@ pub fn merge(files: Vec<Normalized>) -> Result<Value> {
         }
     }
     let schemas: Map<String, Value> = schemas.into_iter().map(|(k, (_, v))| (k, v)).collect();
-    let paths: Map<String, Value> = paths.into_iter().map(|(k, v)| (k, Value::Object(v))).collect();
+    let paths: Map<String, Value> = paths
+        .into_iter()
+        .map(|(k, v)| (k, Value::Object(v)))
+        .collect();
     Ok(json!({
         "openapi": "3.0.3",
         "info": {
@@ -954,7 +1119,11 @@ pub fn merge_raw(sources: &[Source]) -> Result<Value> {
         if let Some(Value::Object(p)) = src.doc.get("paths") {
             for (k, v) in p {
                 if let Some(other) = first.get(k) {
-                    return Err(SpecError::new(&src.file, &format!("/paths/{}", escape(k)), format!("also defined in {other}")));
+                    return Err(SpecError::new(
+                        &src.file,
+                        &format!("/paths/{}", escape(k)),
+                        format!("also defined in {other}"),
+                    ));
                 }
                 first.insert(k.clone(), src.file.clone());
                 paths.insert(k.clone(), v.clone());

@@ -20,7 +20,10 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            if let Some(api) = e.downcast_ref::<gewe::Error>().and_then(gewe::Error::as_api) {
+            if let Some(api) = e
+                .downcast_ref::<gewe::Error>()
+                .and_then(gewe::Error::as_api)
+            {
                 eprintln!("ret: {}", api.ret);
                 eprintln!("msg: {}", api.msg.as_deref().unwrap_or("null"));
             }
@@ -34,7 +37,8 @@ async fn run(qr_url: String) -> Result<(), Box<dyn std::error::Error>> {
     let mut _mock = None;
     let (client, app_id) = match std::env::var("GEWE_TOKEN") {
         Ok(token) => {
-            let app_id = std::env::var("GEWE_APP_ID").map_err(|_| "GEWE_APP_ID is not set: use the appId of a logged-in device")?;
+            let app_id = std::env::var("GEWE_APP_ID")
+                .map_err(|_| "GEWE_APP_ID is not set: use the appId of a logged-in device")?;
             let mut builder = gewe::Client::builder().token(token);
             if let Ok(base_url) = std::env::var("GEWE_BASE_URL") {
                 builder = builder.base_url(base_url);
@@ -43,13 +47,24 @@ async fn run(qr_url: String) -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {
             let mock = gewe::mock::MockServer::start().await?;
-            println!("GEWE_TOKEN is not set: running against the embedded GeWe mock at {}", mock.base_url());
-            let client = gewe::Client::builder().token(mock.token()).base_url(mock.base_url()).build()?;
+            println!(
+                "GEWE_TOKEN is not set: running against the embedded GeWe mock at {}",
+                mock.base_url()
+            );
+            let client = gewe::Client::builder()
+                .token(mock.token())
+                .base_url(mock.base_url())
+                .build()?;
             _mock = Some(mock);
-            (client, std::env::var("GEWE_APP_ID").unwrap_or_else(|_| "wx_mock_app_id".into()))
+            (
+                client,
+                std::env::var("GEWE_APP_ID").unwrap_or_else(|_| "wx_mock_app_id".into()),
+            )
         }
     };
-    let room = client.group_join_room_using_qr_code(&GroupJoinRoomUsingQrCodeRequest { app_id, qr_url }).await?;
+    let room = client
+        .group_join_room_using_qr_code(&GroupJoinRoomUsingQrCodeRequest { app_id, qr_url })
+        .await?;
     println!("chatroomId: {}", room.chatroom_id.unwrap_or_default());
     println!("chatroomName: {}", room.chatroom_name.unwrap_or_default());
     Ok(())

@@ -97,7 +97,11 @@ impl Client {
     }
 
     /// Runs one generated call and decodes GeWe's envelope into `D`.
-    pub(crate) async fn execute<D, F>(&self, op: &'static crate::dispatch::Operation, call: F) -> Result<D>
+    pub(crate) async fn execute<D, F>(
+        &self,
+        op: &'static crate::dispatch::Operation,
+        call: F,
+    ) -> Result<D>
     where
         D: DeserializeOwned,
         F: Future<Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>>,
@@ -129,35 +133,52 @@ impl Client {
         }
         .await;
         match &result {
-            Ok(_) => tracing::debug!(operation = op.path, elapsed_ms = started.elapsed().as_millis() as u64, "gewe call ok"),
+            Ok(_) => tracing::debug!(
+                operation = op.path,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "gewe call ok"
+            ),
             Err(e) => tracing::debug!(operation = op.path, error = %e, "gewe call failed"),
         }
         result
     }
 
-    fn map_call_error(&self, op: &'static crate::dispatch::Operation, e: progenitor_client::Error<ByteStream>) -> Error {
+    fn map_call_error(
+        &self,
+        op: &'static crate::dispatch::Operation,
+        e: progenitor_client::Error<ByteStream>,
+    ) -> Error {
         use progenitor_client::Error as P;
         match e {
-            P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
-                Error::Transport(Box::new(TransportError { operation: op.path, source }))
-            }
-            P::InvalidRequest(reason) | P::Custom(reason) => Error::InvalidRequest(Box::new(crate::error::InvalidRequestError {
-                operation: op.path.to_string(),
-                reason: self.token().mask(&reason),
-                source: None,
-            })),
-            P::InvalidResponsePayload(body, source) => Error::Decode(Box::new(crate::error::DecodeError {
+            P::CommunicationError(source)
+            | P::ResponseBodyError(source)
+            | P::InvalidUpgrade(source) => Error::Transport(Box::new(TransportError {
                 operation: op.path,
-                reason: "invalid payload".into(),
-                snippet: envelope::snippet(&body, self.token()),
-                source: Some(source),
+                source,
             })),
+            P::InvalidRequest(reason) | P::Custom(reason) => {
+                Error::InvalidRequest(Box::new(crate::error::InvalidRequestError {
+                    operation: op.path.to_string(),
+                    reason: self.token().mask(&reason),
+                    source: None,
+                }))
+            }
+            P::InvalidResponsePayload(body, source) => {
+                Error::Decode(Box::new(crate::error::DecodeError {
+                    operation: op.path,
+                    reason: "invalid payload".into(),
+                    snippet: envelope::snippet(&body, self.token()),
+                    source: Some(source),
+                }))
+            }
             // Every response is declared as a raw body, so these two do not occur.
-            P::ErrorResponse(_) | P::UnexpectedResponse(_) => Error::InvalidRequest(Box::new(crate::error::InvalidRequestError {
-                operation: op.path.to_string(),
-                reason: "unexpected response kind".into(),
-                source: None,
-            })),
+            P::ErrorResponse(_) | P::UnexpectedResponse(_) => {
+                Error::InvalidRequest(Box::new(crate::error::InvalidRequestError {
+                    operation: op.path.to_string(),
+                    reason: "unexpected response kind".into(),
+                    source: None,
+                }))
+            }
         }
     }
 }
@@ -169,7 +190,10 @@ impl progenitor_client::ClientHooks<ClientState> for generated::Client {
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         let state = self.inner();
-        request.headers_mut().insert(HeaderName::from_static("x-gewe-token"), state.token_header.clone());
+        request.headers_mut().insert(
+            HeaderName::from_static("x-gewe-token"),
+            state.token_header.clone(),
+        );
         if let Some(timeout) = state.timeout {
             *request.timeout_mut() = Some(timeout);
         }
@@ -242,18 +266,28 @@ impl ClientBuilder {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
-        let token = self.token.ok_or_else(|| config("no token: set it with .token(..) (GeWe console → token)"))?;
+        let token = self
+            .token
+            .ok_or_else(|| config("no token: set it with .token(..) (GeWe console → token)"))?;
         if token.trim().is_empty() {
             return Err(config("the token is empty").into());
         }
-        let mut token_header = HeaderValue::from_str(&token)
-            .map_err(|_| config("the token cannot be an HTTP header: it contains control or non-ASCII characters"))?;
+        let mut token_header = HeaderValue::from_str(&token).map_err(|_| {
+            config(
+                "the token cannot be an HTTP header: it contains control or non-ASCII characters",
+            )
+        })?;
         token_header.set_sensitive(true);
-        let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let parsed = reqwest::Url::parse(&base_url)
             .map_err(|e| config(format!("base URL `{base_url}` is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(config(format!("base URL `{base_url}` must be http(s)://host[:port]/path")).into());
+            return Err(config(format!(
+                "base URL `{base_url}` must be http(s)://host[:port]/path"
+            ))
+            .into());
         }
         let base_url = base_url.trim_end_matches('/').to_string();
         let http = match self.http {
@@ -271,12 +305,18 @@ impl ClientBuilder {
             token: Token::new(token),
             token_header,
             timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
-            max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
         };
-        Ok(Client { raw: Arc::new(generated::Client::new_with_client(&base_url, http, state)) })
+        Ok(Client {
+            raw: Arc::new(generated::Client::new_with_client(&base_url, http, state)),
+        })
     }
 }
 
 fn config(reason: impl Into<String>) -> ConfigError {
-    ConfigError { reason: reason.into() }
+    ConfigError {
+        reason: reason.into(),
+    }
 }

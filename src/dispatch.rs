@@ -1,10 +1,10 @@
 //! Operations by path, with JSON in and out, and each operation's schemas.
 
 use crate::error::{Error, InvalidRequestError, Result};
-use crate::{Client, generated};
+use crate::{generated, Client};
 use bytes::Bytes;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -35,7 +35,10 @@ pub struct Operation {
 
 impl std::fmt::Debug for Operation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Operation").field("id", &self.id).field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Operation")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,7 +62,10 @@ pub fn operations() -> &'static [Operation] {
 /// The operation at `path` (`/group/joinRoomUsingQRCode`; the `/gewe/v2/api` prefix and the
 /// leading `/` are optional).
 pub fn operation(path: &str) -> Option<&'static Operation> {
-    let path = path.strip_prefix("/gewe/v2/api").or_else(|| path.strip_prefix("/v2/api")).unwrap_or(path);
+    let path = path
+        .strip_prefix("/gewe/v2/api")
+        .or_else(|| path.strip_prefix("/v2/api"))
+        .unwrap_or(path);
     let path = path.trim_start_matches('/');
     operations().iter().find(|op| &op.path[1..] == path)
 }
@@ -77,7 +83,9 @@ impl JsonReply {
             #[serde(default)]
             data: Value,
         }
-        let raw = serde_json::from_slice::<Raw>(&body).map(|r| r.data).unwrap_or(Value::Null);
+        let raw = serde_json::from_slice::<Raw>(&body)
+            .map(|r| r.data)
+            .unwrap_or(Value::Null);
         let typed = serde_json::to_value(data).map_err(|e| {
             Error::InvalidRequest(Box::new(InvalidRequestError {
                 operation: op.path.to_string(),
@@ -90,12 +98,23 @@ impl JsonReply {
 }
 
 /// Decodes a JSON body into the operation's request type, naming the field that does not fit.
-pub(crate) fn request_from_json<T: DeserializeOwned>(op: &'static Operation, body: Value) -> Result<T> {
+pub(crate) fn request_from_json<T: DeserializeOwned>(
+    op: &'static Operation,
+    body: Value,
+) -> Result<T> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let reason = if path == "." { inner.to_string() } else { format!("at `{path}`: {inner}") };
-        Error::InvalidRequest(Box::new(InvalidRequestError { operation: op.path.to_string(), reason, source: Some(inner) }))
+        let reason = if path == "." {
+            inner.to_string()
+        } else {
+            format!("at `{path}`: {inner}")
+        };
+        Error::InvalidRequest(Box::new(InvalidRequestError {
+            operation: op.path.to_string(),
+            reason,
+            source: Some(inner),
+        }))
     })
 }
 

@@ -6,8 +6,8 @@ use bytes::{Bytes, BytesMut};
 
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value;
 
 /// How much of a body an error shows.
@@ -26,17 +26,28 @@ fn none<D>() -> Option<D> {
 }
 
 /// Reads the body, failing as soon as it exceeds `limit` bytes.
-pub(crate) async fn read_body(operation: &'static str, response: ResponseValue<ByteStream>, limit: usize) -> Result<Bytes> {
+pub(crate) async fn read_body(
+    operation: &'static str,
+    response: ResponseValue<ByteStream>,
+    limit: usize,
+) -> Result<Bytes> {
     let too_large = || Error::ResponseTooLarge { operation, limit };
     if let Some(len) = response.headers().get(reqwest::header::CONTENT_LENGTH) {
-        if len.to_str().ok().and_then(|l| l.parse::<u64>().ok()).is_some_and(|l| l > limit as u64) {
+        if len
+            .to_str()
+            .ok()
+            .and_then(|l| l.parse::<u64>().ok())
+            .is_some_and(|l| l > limit as u64)
+        {
             return Err(too_large());
         }
     }
     let mut stream = response.into_inner().into_inner();
     let mut body = BytesMut::new();
     while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
-        let chunk = chunk.map_err(|source| Error::Transport(Box::new(crate::error::TransportError { operation, source })))?;
+        let chunk = chunk.map_err(|source| {
+            Error::Transport(Box::new(crate::error::TransportError { operation, source }))
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -45,19 +56,41 @@ pub(crate) async fn read_body(operation: &'static str, response: ResponseValue<B
     Ok(body.freeze())
 }
 
-
 /// Decodes a body: the typed `data` when `ret == 200`, an [`Error`] otherwise.
-pub(crate) fn decode<D: DeserializeOwned>(operation: &'static str, status: StatusCode, body: &[u8], token: &Token) -> Result<D> {
+pub(crate) fn decode<D: DeserializeOwned>(
+    operation: &'static str,
+    status: StatusCode,
+    body: &[u8],
+    token: &Token,
+) -> Result<D> {
     if status.is_success() {
         match serde_json::from_slice::<Typed<D>>(body) {
-            Ok(Typed { ret: 200, data: Some(data) }) => return Ok(data),
-            Ok(Typed { ret: 200, data: None }) => return absent_data(operation, body, token),
+            Ok(Typed {
+                ret: 200,
+                data: Some(data),
+            }) => return Ok(data),
+            Ok(Typed {
+                ret: 200,
+                data: None,
+            }) => return absent_data(operation, body, token),
             Ok(_) => {}
             Err(source) => {
                 return Err(match failure(operation, status, body, token) {
                     Some(api) if api.ret != 200 => Error::Api(Box::new(api)),
-                    Some(_) => decode_error(operation, "`data` does not fit the documented type", body, token, Some(source)),
-                    None => decode_error(operation, "the body is not GeWe's {ret, msg, data} envelope", body, token, Some(source)),
+                    Some(_) => decode_error(
+                        operation,
+                        "`data` does not fit the documented type",
+                        body,
+                        token,
+                        Some(source),
+                    ),
+                    None => decode_error(
+                        operation,
+                        "the body is not GeWe's {ret, msg, data} envelope",
+                        body,
+                        token,
+                        Some(source),
+                    ),
                 });
             }
         }
@@ -75,18 +108,46 @@ pub(crate) fn decode<D: DeserializeOwned>(operation: &'static str, status: Statu
 
 /// `ret == 200` with no `data` (or `null`): an object type decodes from `{}`, and an operation
 /// without documented data ignores it.
-fn absent_data<D: DeserializeOwned>(operation: &'static str, body: &[u8], token: &Token) -> Result<D> {
+fn absent_data<D: DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+    token: &Token,
+) -> Result<D> {
     serde_json::from_value::<D>(Value::Object(Default::default()))
         .or_else(|_| serde_json::from_value::<D>(Value::Null))
-        .map_err(|e| decode_error(operation, "ret is 200 but `data` is missing", body, token, Some(e)))
+        .map_err(|e| {
+            decode_error(
+                operation,
+                "ret is 200 but `data` is missing",
+                body,
+                token,
+                Some(e),
+            )
+        })
 }
 
-fn decode_error(operation: &'static str, reason: &str, body: &[u8], token: &Token, source: Option<serde_json::Error>) -> Error {
-    Error::Decode(Box::new(DecodeError { operation, reason: reason.to_string(), snippet: snippet(body, token), source }))
+fn decode_error(
+    operation: &'static str,
+    reason: &str,
+    body: &[u8],
+    token: &Token,
+    source: Option<serde_json::Error>,
+) -> Error {
+    Error::Decode(Box::new(DecodeError {
+        operation,
+        reason: reason.to_string(),
+        snippet: snippet(body, token),
+        source,
+    }))
 }
 
 /// Reads any envelope, whatever `data` holds. `None` when the body is not one.
-pub(crate) fn failure(operation: &'static str, status: StatusCode, body: &[u8], token: &Token) -> Option<ApiError> {
+pub(crate) fn failure(
+    operation: &'static str,
+    status: StatusCode,
+    body: &[u8],
+    token: &Token,
+) -> Option<ApiError> {
     let mut v: Value = serde_json::from_slice(body).ok()?;
     let obj = v.as_object_mut()?;
     let ret = match obj.get("ret")? {
@@ -110,7 +171,15 @@ pub(crate) fn failure(operation: &'static str, status: StatusCode, body: &[u8], 
             _ => None,
         })
     };
-    Some(ApiError { operation, status, ret, msg, code: field("code"), detail: field("msg"), data })
+    Some(ApiError {
+        operation,
+        status,
+        ret,
+        msg,
+        code: field("code"),
+        detail: field("msg"),
+        data,
+    })
 }
 
 /// The start of a body for an error message, token masked.

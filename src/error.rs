@@ -136,7 +136,9 @@ pub struct ApiError {
 impl ApiError {
     /// Whether GeWe rejected the token (`msg` mentions `X-GEWE-TOKEN`).
     pub fn is_token_rejected(&self) -> bool {
-        self.msg.as_deref().is_some_and(|m| m.contains("X-GEWE-TOKEN"))
+        self.msg
+            .as_deref()
+            .is_some_and(|m| m.contains("X-GEWE-TOKEN"))
     }
 }
 
@@ -203,7 +205,11 @@ pub struct DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: cannot decode the response: {}", self.operation, self.reason)?;
+        write!(
+            f,
+            "{}: cannot decode the response: {}",
+            self.operation, self.reason
+        )?;
         if let Some(e) = &self.source {
             write!(f, " ({e})")?;
         }
@@ -255,7 +261,11 @@ pub struct InvalidRequestError {
 
 impl fmt::Display for InvalidRequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: invalid request, nothing was sent: {}", self.operation, self.reason)
+        write!(
+            f,
+            "{}: invalid request, nothing was sent: {}",
+            self.operation, self.reason
+        )
     }
 }
 

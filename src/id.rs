@@ -25,14 +25,21 @@ enum Repr {
     Negative(i64),
     Unsigned(u64),
     /// Came as a JSON string of digits; sent back as one.
-    Text { negative: bool, magnitude: u64 },
+    Text {
+        negative: bool,
+        magnitude: u64,
+    },
 }
 
 impl Id {
     /// The id as `u64`, if it is not negative.
     pub fn as_u64(&self) -> Option<u64> {
         match self.0 {
-            Repr::Unsigned(u) | Repr::Text { negative: false, magnitude: u } => Some(u),
+            Repr::Unsigned(u)
+            | Repr::Text {
+                negative: false,
+                magnitude: u,
+            } => Some(u),
             _ => None,
         }
     }
@@ -41,8 +48,15 @@ impl Id {
     pub fn as_i64(&self) -> Option<i64> {
         match self.0 {
             Repr::Negative(i) => Some(i),
-            Repr::Unsigned(u) | Repr::Text { negative: false, magnitude: u } => i64::try_from(u).ok(),
-            Repr::Text { negative: true, magnitude } => 0i64.checked_sub_unsigned(magnitude),
+            Repr::Unsigned(u)
+            | Repr::Text {
+                negative: false,
+                magnitude: u,
+            } => i64::try_from(u).ok(),
+            Repr::Text {
+                negative: true,
+                magnitude,
+            } => 0i64.checked_sub_unsigned(magnitude),
         }
     }
 
@@ -60,7 +74,11 @@ impl From<u64> for Id {
 
 impl From<i64> for Id {
     fn from(v: i64) -> Self {
-        if v < 0 { Id(Repr::Negative(v)) } else { Id(Repr::Unsigned(v as u64)) }
+        if v < 0 {
+            Id(Repr::Negative(v))
+        } else {
+            Id(Repr::Unsigned(v as u64))
+        }
     }
 }
 
@@ -71,7 +89,10 @@ impl FromStr for Id {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match parse_digits(s) {
             Some((false, m)) => Ok(Id(Repr::Unsigned(m))),
-            Some((true, m)) => 0i64.checked_sub_unsigned(m).map(|i| Id(Repr::Negative(i))).ok_or(ParseIdError),
+            Some((true, m)) => 0i64
+                .checked_sub_unsigned(m)
+                .map(|i| Id(Repr::Negative(i)))
+                .ok_or(ParseIdError),
             None => Err(ParseIdError),
         }
     }
@@ -105,14 +126,21 @@ impl fmt::Display for Id {
         match self.0 {
             Repr::Negative(i) => write!(f, "{i}"),
             Repr::Unsigned(u) => write!(f, "{u}"),
-            Repr::Text { negative, magnitude } => write!(f, "{}{magnitude}", if negative { "-" } else { "" }),
+            Repr::Text {
+                negative,
+                magnitude,
+            } => write!(f, "{}{magnitude}", if negative { "-" } else { "" }),
         }
     }
 }
 
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_string() { write!(f, "Id(\"{self}\")") } else { write!(f, "Id({self})") }
+        if self.is_string() {
+            write!(f, "Id(\"{self}\")")
+        } else {
+            write!(f, "Id({self})")
+        }
     }
 }
 
@@ -146,7 +174,12 @@ impl<'de> Deserialize<'de> for Id {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
                 parse_digits(v)
-                    .map(|(negative, magnitude)| Id(Repr::Text { negative, magnitude }))
+                    .map(|(negative, magnitude)| {
+                        Id(Repr::Text {
+                            negative,
+                            magnitude,
+                        })
+                    })
                     .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
             }
         }
@@ -163,10 +196,15 @@ impl schemars::JsonSchema for Id {
         use schemars::schema::{InstanceType, Metadata, SchemaObject, SingleOrVec};
         SchemaObject {
             metadata: Some(Box::new(Metadata {
-                description: Some("A 64-bit GeWe id (any i64 or u64), or a string of its digits".into()),
+                description: Some(
+                    "A 64-bit GeWe id (any i64 or u64), or a string of its digits".into(),
+                ),
                 ..Default::default()
             })),
-            instance_type: Some(SingleOrVec::Vec(vec![InstanceType::Integer, InstanceType::String])),
+            instance_type: Some(SingleOrVec::Vec(vec![
+                InstanceType::Integer,
+                InstanceType::String,
+            ])),
             ..Default::default()
         }
         .into()

@@ -12,8 +12,11 @@ pub mod mock;
 mod token;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
-pub use dispatch::{NoData, Operation, operation, operations};
-pub use error::{ApiError, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError, TransportError};
+pub use dispatch::{operation, operations, NoData, Operation};
+pub use error::{
+    ApiError, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError,
+    TransportError,
+};
 pub use id::{Id, ParseIdError};
 
 /// The request and response types of every operation, generated from `openapi/`.

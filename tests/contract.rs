@@ -12,7 +12,11 @@ use support::{examples, json_eq, operations, spec};
 async fn every_example_of_every_operation() {
     let spec = spec();
     let mock = MockServer::start().await.expect("mock starts");
-    let client = gewe::Client::builder().token(mock.token()).base_url(mock.base_url()).build().expect("client");
+    let client = gewe::Client::builder()
+        .token(mock.token())
+        .base_url(mock.base_url())
+        .build()
+        .expect("client");
     let mut failures = Vec::new();
     let mut checked = 0;
     let ops = operations(&spec);
@@ -33,7 +37,10 @@ async fn every_example_of_every_operation() {
             let got = mock.received();
             match got.last() {
                 Some(r) if r.violations.is_empty() => {}
-                Some(r) => failures.push(format!("{path} request example `{summary}` breaks the spec: {:?}", r.violations)),
+                Some(r) => failures.push(format!(
+                    "{path} request example `{summary}` breaks the spec: {:?}",
+                    r.violations
+                )),
                 None => failures.push(format!("{path} request example `{summary}` was not sent")),
             }
         }
@@ -50,12 +57,30 @@ async fn every_example_of_every_operation() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} examples failed:\n{}", failures.len(), failures.join("\n"));
-    assert!(checked >= ops.len(), "only {checked} response examples for {} operations", ops.len());
-    eprintln!("contract: {} operations, {checked} response examples", ops.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        checked >= ops.len(),
+        "only {checked} response examples for {} operations",
+        ops.len()
+    );
+    eprintln!(
+        "contract: {} operations, {checked} response examples",
+        ops.len()
+    );
 }
 
-fn check(path: &str, summary: &str, example: &Value, result: gewe::Result<Value>, mock: &MockServer) -> Result<(), String> {
+fn check(
+    path: &str,
+    summary: &str,
+    example: &Value,
+    result: gewe::Result<Value>,
+    mock: &MockServer,
+) -> Result<(), String> {
     let at = format!("{path} example `{summary}`");
     let received = mock.received();
     let r = received.last().ok_or(format!("{at}: nothing received"))?;
@@ -65,14 +90,22 @@ fn check(path: &str, summary: &str, example: &Value, result: gewe::Result<Value>
     if r.token.as_deref() != Some(mock.token()) {
         return Err(format!("{at}: token header was {:?}", r.token));
     }
-    if !r.content_type.as_deref().unwrap_or("").starts_with("application/json") {
+    if !r
+        .content_type
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("application/json")
+    {
         return Err(format!("{at}: content type {:?}", r.content_type));
     }
     let ret = example["ret"].as_i64().unwrap_or(200);
     match (ret, result) {
         (200, Ok(data)) => {
             let expected = example.get("data").cloned().unwrap_or(Value::Null);
-            let empty = data.is_null() || data.as_object().is_some_and(|m| m.values().all(Value::is_null));
+            let empty = data.is_null()
+                || data
+                    .as_object()
+                    .is_some_and(|m| m.values().all(Value::is_null));
             if expected.is_null() && empty {
                 return Ok(());
             }
@@ -81,12 +114,16 @@ fn check(path: &str, summary: &str, example: &Value, result: gewe::Result<Value>
         (200, Err(e)) => Err(format!("{at}: expected data, got error: {e}")),
         (_, Ok(data)) => Err(format!("{at}: expected ret {ret}, got data {data}")),
         (_, Err(e)) => {
-            let api = e.as_api().ok_or(format!("{at}: expected an API error, got: {e}"))?;
+            let api = e
+                .as_api()
+                .ok_or(format!("{at}: expected an API error, got: {e}"))?;
             let msg = example["msg"].as_str().map(str::to_string);
             let code = example["data"]["code"].as_str().map(str::to_string);
             let detail = example["data"]["msg"].as_str().map(str::to_string);
             if api.ret != ret || api.msg != msg || api.code != code || api.detail != detail {
-                return Err(format!("{at}: expected ret {ret} {msg:?} {code:?} {detail:?}, got {api:?}"));
+                return Err(format!(
+                    "{at}: expected ret {ret} {msg:?} {code:?} {detail:?}, got {api:?}"
+                ));
             }
             Ok(())
         }

@@ -13,7 +13,11 @@ const OP: &str = "/contacts/search";
 
 async fn setup() -> (MockServer, Client) {
     let mock = MockServer::start().await.expect("mock");
-    let client = Client::builder().token(mock.token()).base_url(mock.base_url()).build().expect("client");
+    let client = Client::builder()
+        .token(mock.token())
+        .base_url(mock.base_url())
+        .build()
+        .expect("client");
     (mock, client)
 }
 
@@ -33,29 +37,57 @@ async fn failure_with_code_and_msg() {
     mock.enqueue(OP, MockReply::json(json!({"ret": 500, "msg": "搜索联系人失败", "data": {"code": "-4", "msg": "用户不存在"}})));
     let err = client.contacts_search(&search()).await.unwrap_err();
     let api = err.as_api().expect("api error");
-    assert_eq!((api.ret, api.msg.as_deref(), api.code.as_deref(), api.detail.as_deref()), (500, Some("搜索联系人失败"), Some("-4"), Some("用户不存在")));
+    assert_eq!(
+        (
+            api.ret,
+            api.msg.as_deref(),
+            api.code.as_deref(),
+            api.detail.as_deref()
+        ),
+        (500, Some("搜索联系人失败"), Some("-4"), Some("用户不存在"))
+    );
     assert_eq!(api.operation, OP);
-    assert_eq!(err.to_string(), "/contacts/search: GeWe returned ret 500: 搜索联系人失败 (code -4: 用户不存在)");
+    assert_eq!(
+        err.to_string(),
+        "/contacts/search: GeWe returned ret 500: 搜索联系人失败 (code -4: 用户不存在)"
+    );
     assert!(!err.is_token_rejected());
 }
 
 #[tokio::test]
 async fn failure_without_data() {
     let (mock, client) = setup().await;
-    mock.enqueue(OP, MockReply::json(json!({"ret": 500, "msg": "imgUrls不可为空"})));
+    mock.enqueue(
+        OP,
+        MockReply::json(json!({"ret": 500, "msg": "imgUrls不可为空"})),
+    );
     let err = client.contacts_search(&search()).await.unwrap_err();
     let api = err.as_api().expect("api error");
-    assert_eq!((api.ret, api.msg.as_deref(), api.code.as_deref(), &api.data), (500, Some("imgUrls不可为空"), None, &None));
+    assert_eq!(
+        (api.ret, api.msg.as_deref(), api.code.as_deref(), &api.data),
+        (500, Some("imgUrls不可为空"), None, &None)
+    );
 }
 
 #[tokio::test]
 async fn failure_with_null_nested_msg() {
     let (mock, client) = setup().await;
-    mock.enqueue(OP, MockReply::json(json!({"ret": 500, "msg": "发布视频失败", "data": {"code": "-4013", "msg": null}})));
+    mock.enqueue(
+        OP,
+        MockReply::json(
+            json!({"ret": 500, "msg": "发布视频失败", "data": {"code": "-4013", "msg": null}}),
+        ),
+    );
     let err = client.contacts_search(&search()).await.unwrap_err();
     let api = err.as_api().expect("api error");
-    assert_eq!((api.code.as_deref(), api.detail.as_deref()), (Some("-4013"), None));
-    assert_eq!(err.to_string(), "/contacts/search: GeWe returned ret 500: 发布视频失败 (code -4013)");
+    assert_eq!(
+        (api.code.as_deref(), api.detail.as_deref()),
+        (Some("-4013"), None)
+    );
+    assert_eq!(
+        err.to_string(),
+        "/contacts/search: GeWe returned ret 500: 发布视频失败 (code -4013)"
+    );
 }
 
 #[tokio::test]
@@ -74,18 +106,32 @@ async fn failure_data_that_does_not_fit_the_success_type() {
     let path = "/contacts/fetchContactsList";
     mock.enqueue(path, MockReply::json(json!({"ret": 500, "msg": "获取联系人列表失败", "data": {"code": "-1", "msg": "微信已离线"}})));
     let body = serde_json::from_value(json!({"appId": "wx_app"})).expect("request");
-    let err = client.contacts_fetch_contacts_list(&body).await.unwrap_err();
+    let err = client
+        .contacts_fetch_contacts_list(&body)
+        .await
+        .unwrap_err();
     let api = err.as_api().expect("api error");
-    assert_eq!((api.code.as_deref(), api.detail.as_deref()), (Some("-1"), Some("微信已离线")));
+    assert_eq!(
+        (api.code.as_deref(), api.detail.as_deref()),
+        (Some("-1"), Some("微信已离线"))
+    );
     assert_eq!(api.data, Some(json!({"code": "-1", "msg": "微信已离线"})));
 }
 
 #[tokio::test]
 async fn failure_at_http_500() {
     let (mock, client) = setup().await;
-    mock.enqueue(OP, MockReply::json(json!({"ret": 500, "msg": "发布cdn视频失败", "data": {"code": "-4013", "msg": null}})).with_status(500));
+    mock.enqueue(
+        OP,
+        MockReply::json(
+            json!({"ret": 500, "msg": "发布cdn视频失败", "data": {"code": "-4013", "msg": null}}),
+        )
+        .with_status(500),
+    );
     let err = client.contacts_search(&search()).await.unwrap_err();
-    let api = err.as_api().expect("an envelope at HTTP 500 is still the API error");
+    let api = err
+        .as_api()
+        .expect("an envelope at HTTP 500 is still the API error");
     assert_eq!((api.status.as_u16(), api.ret), (500, 500));
     assert!(err.to_string().ends_with("[HTTP 500]"), "{err}");
 }
@@ -94,13 +140,22 @@ async fn failure_at_http_500() {
 async fn rejected_token_is_told_apart_and_masked() {
     let mock = MockServer::start().await.expect("mock");
     let secret = "c9ffbedb9aeb471db49d92453ea21a17";
-    let client = Client::builder().token(secret).base_url(mock.base_url()).build().expect("client");
+    let client = Client::builder()
+        .token(secret)
+        .base_url(mock.base_url())
+        .build()
+        .expect("client");
     let err = client.contacts_search(&search()).await.unwrap_err();
     assert!(err.is_token_rejected(), "{err}");
     let shown = format!("{err} {err:?} {client:?}");
     assert!(!shown.contains(secret), "token leaked: {shown}");
-    assert!(err.to_string().contains("X-GEWE-TOKEN=*** 不可用或已过期"), "{err}");
-    assert!(err.to_string().contains("check X-GEWE-TOKEN in the GeWe console"));
+    assert!(
+        err.to_string().contains("X-GEWE-TOKEN=*** 不可用或已过期"),
+        "{err}"
+    );
+    assert!(err
+        .to_string()
+        .contains("check X-GEWE-TOKEN in the GeWe console"));
     // The mock did receive it: masking is on display, not on the wire.
     assert_eq!(mock.received()[0].token.as_deref(), Some(secret));
 }
@@ -108,7 +163,14 @@ async fn rejected_token_is_told_apart_and_masked() {
 #[tokio::test]
 async fn html_502_is_a_status_error_with_a_snippet() {
     let (mock, client) = setup().await;
-    mock.enqueue(OP, MockReply::raw(502, "text/html", "<html><body>502 Bad Gateway</body></html>"));
+    mock.enqueue(
+        OP,
+        MockReply::raw(
+            502,
+            "text/html",
+            "<html><body>502 Bad Gateway</body></html>",
+        ),
+    );
     let err = client.contacts_search(&search()).await.unwrap_err();
     match &err {
         Error::Status(e) => {
@@ -124,9 +186,15 @@ async fn html_502_is_a_status_error_with_a_snippet() {
 #[tokio::test]
 async fn html_500_is_a_status_error() {
     let (mock, client) = setup().await;
-    mock.enqueue(OP, MockReply::raw(500, "text/html", "<h1>Internal Server Error</h1>"));
+    mock.enqueue(
+        OP,
+        MockReply::raw(500, "text/html", "<h1>Internal Server Error</h1>"),
+    );
     let err = client.contacts_search(&search()).await.unwrap_err();
-    assert!(matches!(&err, Error::Status(e) if e.status.as_u16() == 500 && e.snippet.contains("Internal Server Error")), "{err:?}");
+    assert!(
+        matches!(&err, Error::Status(e) if e.status.as_u16() == 500 && e.snippet.contains("Internal Server Error")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -134,22 +202,41 @@ async fn non_json_body_is_a_decode_error() {
     let (mock, client) = setup().await;
     mock.enqueue(OP, MockReply::raw(200, "text/plain", "hello"));
     let err = client.contacts_search(&search()).await.unwrap_err();
-    assert!(matches!(&err, Error::Decode(e) if e.snippet == "hello"), "{err:?}");
-    assert!(std::error::Error::source(&err).is_some(), "the serde error chains through source()");
+    assert!(
+        matches!(&err, Error::Decode(e) if e.snippet == "hello"),
+        "{err:?}"
+    );
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the serde error chains through source()"
+    );
 }
 
 #[tokio::test]
 async fn truncated_json_is_a_decode_error() {
     let (mock, client) = setup().await;
-    mock.enqueue(OP, MockReply::raw(200, "application/json", r#"{"ret":200,"msg":"操作成功","data":{"v3":"#));
+    mock.enqueue(
+        OP,
+        MockReply::raw(
+            200,
+            "application/json",
+            r#"{"ret":200,"msg":"操作成功","data":{"v3":"#,
+        ),
+    );
     let err = client.contacts_search(&search()).await.unwrap_err();
-    assert!(matches!(&err, Error::Decode(e) if e.snippet.starts_with("{\"ret\":200")), "{err:?}");
+    assert!(
+        matches!(&err, Error::Decode(e) if e.snippet.starts_with("{\"ret\":200")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn data_of_the_wrong_type_is_a_decode_error() {
     let (mock, client) = setup().await;
-    mock.enqueue(OP, MockReply::json(json!({"ret": 200, "msg": "操作成功", "data": {"sex": "not a number"}})));
+    mock.enqueue(
+        OP,
+        MockReply::json(json!({"ret": 200, "msg": "操作成功", "data": {"sex": "not a number"}})),
+    );
     let err = client.contacts_search(&search()).await.unwrap_err();
     match &err {
         Error::Decode(e) => assert!(e.reason.contains("does not fit"), "{e}"),
@@ -176,7 +263,9 @@ async fn slow_server_times_out() {
 
 /// A raw TCP server on loopback that answers every connection with `response` and closes.
 async fn raw_server(response: &'static [u8]) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
@@ -192,7 +281,11 @@ async fn raw_server(response: &'static [u8]) -> String {
 #[tokio::test]
 async fn connection_closed_mid_body_is_a_transport_error() {
     let base = raw_server(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"ret\":200,\"msg\":").await;
-    let client = Client::builder().token("t0ken-for-test").base_url(base).build().expect("client");
+    let client = Client::builder()
+        .token("t0ken-for-test")
+        .base_url(base)
+        .build()
+        .expect("client");
     let err = client.contacts_search(&search()).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.may_have_reached_server());
@@ -200,29 +293,60 @@ async fn connection_closed_mid_body_is_a_transport_error() {
 
 #[tokio::test]
 async fn connection_refused_is_a_connect_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let client = Client::builder().token("t").base_url(format!("http://127.0.0.1:{port}/gewe/v2/api")).build().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .token("t")
+        .base_url(format!("http://127.0.0.1:{port}/gewe/v2/api"))
+        .build()
+        .unwrap();
     let err = client.contacts_search(&search()).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport(_)) && !err.may_have_reached_server(), "{err:?}");
+    assert!(
+        matches!(&err, Error::Transport(_)) && !err.may_have_reached_server(),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn oversized_body_is_refused_while_streaming() {
     let (mock, _) = setup().await;
-    let client = Client::builder().token(mock.token()).base_url(mock.base_url()).max_response_bytes(1024).build().unwrap();
+    let client = Client::builder()
+        .token(mock.token())
+        .base_url(mock.base_url())
+        .max_response_bytes(1024)
+        .build()
+        .unwrap();
     let big = format!(r#"{{"ret":200,"msg":"{}"}}"#, "x".repeat(4096));
     mock.enqueue(OP, MockReply::raw(200, "application/json", big));
     let err = client.contacts_search(&search()).await.unwrap_err();
-    assert!(matches!(err, Error::ResponseTooLarge { limit: 1024, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::ResponseTooLarge { limit: 1024, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn unknown_field_is_refused_by_name_and_nothing_is_sent() {
     let (mock, client) = setup().await;
-    let err = client.call_json(OP, json!({"appId": "wx", "contactsInfo": "a", "contactInfo": "typo"})).await.unwrap_err();
+    let err = client
+        .call_json(
+            OP,
+            json!({"appId": "wx", "contactsInfo": "a", "contactInfo": "typo"}),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
-    assert!(err.to_string().contains("unknown field `contactInfo`"), "{err}");
-    let err = client.call_json(OP, json!({"appId": 7, "contactsInfo": "a"})).await.unwrap_err();
+    assert!(
+        err.to_string().contains("unknown field `contactInfo`"),
+        "{err}"
+    );
+    let err = client
+        .call_json(OP, json!({"appId": 7, "contactsInfo": "a"}))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("appId"), "{err}");
     let err = client.call_json("/no/such", json!({})).await.unwrap_err();
     assert!(err.to_string().contains("no such operation"), "{err}");
@@ -249,7 +373,10 @@ fn bad_configuration_is_a_config_error() {
 fn client_debug_never_shows_the_token() {
     let client = Client::new("super-secret-token-value").unwrap();
     let shown = format!("{client:?}");
-    assert!(!shown.contains("super-secret-token-value") && shown.contains("<redacted>"), "{shown}");
+    assert!(
+        !shown.contains("super-secret-token-value") && shown.contains("<redacted>"),
+        "{shown}"
+    );
     assert_eq!(client.base_url(), gewe::DEFAULT_BASE_URL);
     fn cheap<T: Clone + Send + Sync>() {}
     cheap::<Client>();

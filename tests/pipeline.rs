@@ -7,11 +7,15 @@ mod docs;
 #[allow(dead_code)]
 mod spec;
 
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 use spec::{Side, Source};
 
 fn source(file: &str, doc: Value) -> Source {
-    Source { file: file.into(), module: Some("group".into()), doc }
+    Source {
+        file: file.into(),
+        module: Some("group".into()),
+        doc,
+    }
 }
 
 /// An apifox-shaped export of one operation.
@@ -30,17 +34,36 @@ fn export(path: &str, request: Value, response: Value) -> Value {
 }
 
 fn merged(docs: Vec<Source>) -> Result<Value, spec::SpecError> {
-    spec::merge(docs.iter().map(spec::normalize).collect::<Result<Vec<_>, _>>()?)
+    spec::merge(
+        docs.iter()
+            .map(spec::normalize)
+            .collect::<Result<Vec<_>, _>>()?,
+    )
 }
 
 #[test]
 fn names_come_from_the_path() {
-    assert_eq!(spec::operation_id("/group/joinRoomUsingQRCode"), "group_join_room_using_qr_code");
-    assert_eq!(spec::operation_id("/personal/getProfile"), "personal_get_profile");
-    assert_eq!(spec::operation_id("/finder/getProfile"), "finder_get_profile");
-    assert_eq!(spec::operation_id("/message/downloadEmojiMd5"), "message_download_emoji_md5");
+    assert_eq!(
+        spec::operation_id("/group/joinRoomUsingQRCode"),
+        "group_join_room_using_qr_code"
+    );
+    assert_eq!(
+        spec::operation_id("/personal/getProfile"),
+        "personal_get_profile"
+    );
+    assert_eq!(
+        spec::operation_id("/finder/getProfile"),
+        "finder_get_profile"
+    );
+    assert_eq!(
+        spec::operation_id("/message/downloadEmojiMd5"),
+        "message_download_emoji_md5"
+    );
     assert_eq!(spec::operation_id("/im/sync"), "im_sync");
-    assert_eq!(spec::pascal_case("group_join_room_using_qr_code"), "GroupJoinRoomUsingQrCode");
+    assert_eq!(
+        spec::pascal_case("group_join_room_using_qr_code"),
+        "GroupJoinRoomUsingQrCode"
+    );
 }
 
 #[test]
@@ -52,8 +75,18 @@ fn every_spec_file_in_the_repo_normalizes() {
     sorted.sort();
     assert_eq!(files, sorted, "sorted order");
     let sources: Vec<Source> = files.iter().map(|f| spec::load(root, f).unwrap()).collect();
-    let doc = spec::merge(sources.iter().map(|s| spec::normalize(s).unwrap()).collect()).unwrap();
-    assert_eq!(doc, serde_json::from_str::<Value>(gewe::OPENAPI_SPEC).unwrap(), "the build used the same rules");
+    let doc = spec::merge(
+        sources
+            .iter()
+            .map(|s| spec::normalize(s).unwrap())
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(
+        doc,
+        serde_json::from_str::<Value>(gewe::OPENAPI_SPEC).unwrap(),
+        "the build used the same rules"
+    );
 }
 
 #[test]
@@ -64,7 +97,10 @@ fn prefix_token_header_and_apifox_keys_go() {
     assert!(op.get("parameters").is_none());
     assert!(!doc.to_string().contains("x-apifox"));
     let example = &op["requestBody"]["content"]["application/json"]["examples"]["1"]["value"];
-    assert_eq!(example["appId"], "example-appid", "apifox variables become sample strings");
+    assert_eq!(
+        example["appId"], "example-appid",
+        "apifox variables become sample strings"
+    );
 }
 
 #[test]
@@ -102,44 +138,106 @@ fn examples_extend_and_correct_their_schema() {
     let mut s = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
     spec::reconcile(&mut s, &json!({"n": "12", "extra": [{"k": 1}]}));
     assert_eq!(s["properties"]["n"]["type"], "string", "the example wins");
-    assert_eq!(s["properties"]["extra"], json!({"type": "array", "items": {"type": "object", "properties": {"k": {"type": "integer"}}}}));
+    assert_eq!(
+        s["properties"]["extra"],
+        json!({"type": "array", "items": {"type": "object", "properties": {"k": {"type": "integer"}}}})
+    );
 }
 
 #[test]
 fn unknown_type_names_file_and_place() {
-    let doc = export("/group/a", json!({"type": "object", "properties": {"f": {"type": "file"}}}), json!({"type": "object"}));
+    let doc = export(
+        "/group/a",
+        json!({"type": "object", "properties": {"f": {"type": "file"}}}),
+        json!({"type": "object"}),
+    );
     let err = merged(vec![source("openapi/group/a.yaml", doc)]).unwrap_err();
     assert_eq!(err.file, "openapi/group/a.yaml");
-    assert!(err.pointer.ends_with("/properties/f/type"), "{}", err.pointer);
+    assert!(
+        err.pointer.ends_with("/properties/f/type"),
+        "{}",
+        err.pointer
+    );
     assert!(err.to_string().contains("unknown type `file`"), "{err}");
 }
 
 #[test]
 fn invalid_yaml_names_the_line() {
-    let err = spec::parse("openapi/group/bad.yaml", "openapi: 3.0.1\npaths:\n  a: [1, 2\n").unwrap_err();
-    assert!(err.to_string().starts_with("openapi/group/bad.yaml: invalid YAML: line"), "{err}");
+    let err = spec::parse(
+        "openapi/group/bad.yaml",
+        "openapi: 3.0.1\npaths:\n  a: [1, 2\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("openapi/group/bad.yaml: invalid YAML: line"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_same_path_in_two_files_names_both() {
-    let a = source("openapi/group/a.yaml", export("/group/a", json!({"type": "object"}), json!({"type": "object"})));
-    let b = source("openapi/group/b.yaml", export("/group/a", json!({"type": "object"}), json!({"type": "object"})));
+    let a = source(
+        "openapi/group/a.yaml",
+        export(
+            "/group/a",
+            json!({"type": "object"}),
+            json!({"type": "object"}),
+        ),
+    );
+    let b = source(
+        "openapi/group/b.yaml",
+        export(
+            "/group/a",
+            json!({"type": "object"}),
+            json!({"type": "object"}),
+        ),
+    );
     let err = merged(vec![a, b]).unwrap_err();
-    assert!(err.to_string().starts_with("openapi/group/b.yaml") && err.to_string().contains("also defined in openapi/group/a.yaml"), "{err}");
+    assert!(
+        err.to_string().starts_with("openapi/group/b.yaml")
+            && err
+                .to_string()
+                .contains("also defined in openapi/group/a.yaml"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_name_collision_names_both_files() {
-    let a = source("openapi/group/a.yaml", export("/group/getX", json!({"type": "object"}), json!({"type": "object"})));
-    let b = source("openapi/group/b.yaml", export("/group/get_x", json!({"type": "object"}), json!({"type": "object"})));
+    let a = source(
+        "openapi/group/a.yaml",
+        export(
+            "/group/getX",
+            json!({"type": "object"}),
+            json!({"type": "object"}),
+        ),
+    );
+    let b = source(
+        "openapi/group/b.yaml",
+        export(
+            "/group/get_x",
+            json!({"type": "object"}),
+            json!({"type": "object"}),
+        ),
+    );
     let err = merged(vec![a, b]).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("group_get_x") && text.contains("openapi/group/a.yaml") && text.starts_with("openapi/group/b.yaml"), "{text}");
+    assert!(
+        text.contains("group_get_x")
+            && text.contains("openapi/group/a.yaml")
+            && text.starts_with("openapi/group/b.yaml"),
+        "{text}"
+    );
 }
 
 #[test]
 fn an_operation_without_a_success_response_still_has_data() {
-    let mut doc = export("/finder/x", json!({"type": "object"}), json!({"type": "object"}));
+    let mut doc = export(
+        "/finder/x",
+        json!({"type": "object"}),
+        json!({"type": "object"}),
+    );
     let op = &mut doc["paths"]["/gewe/v2/api/finder/x"]["post"];
     op["responses"] = json!({"500": {"description": "服务器错误", "content": {"application/json": {"schema": {"type": "object", "properties": {"ret": {"type": "integer"}}}}}}});
     let doc = merged(vec![source("openapi/finder/x.yaml", doc)]).unwrap();
@@ -154,8 +252,17 @@ fn descriptions_become_clean_markdown() {
     assert!(out.contains("<http://doc.geweapi.com/api-1>"), "{out}");
     assert!(out.contains("\\[wxid_abc\\]"), "{out}");
     assert!(out.contains("&lt;appmsg>"), "{out}");
-    assert!(!out.contains("Accordion") && !out.contains(":::") && !out.contains("<p"), "{out}");
-    assert!(out.contains("[ipad.png](https://x/y.png)") && !out.contains("!["), "{out}");
+    assert!(
+        !out.contains("Accordion") && !out.contains(":::") && !out.contains("<p"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[ipad.png](https://x/y.png)") && !out.contains("!["),
+        "{out}"
+    );
     assert!(out.contains("```text\ncode\n```"), "{out}");
-    assert!(out.lines().all(|l| l.len() - l.trim_start().len() < 4), "no indented code blocks: {out}");
+    assert!(
+        out.lines().all(|l| l.len() - l.trim_start().len() < 4),
+        "no indented code blocks: {out}"
+    );
 }

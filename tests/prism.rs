@@ -36,7 +36,11 @@ fn prism_bin() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 #[tokio::test]
@@ -61,7 +65,11 @@ async fn prism_accepts_every_request_the_client_sends() {
     }
 
     let base = format!("http://127.0.0.1:{port}/gewe/v2/api");
-    let client = gewe::Client::builder().token("prism-token").base_url(base).build().expect("client");
+    let client = gewe::Client::builder()
+        .token("prism-token")
+        .base_url(base)
+        .build()
+        .expect("client");
     let spec = spec();
     let mut rejected = Vec::new();
     let mut sent = 0;
@@ -73,13 +81,24 @@ async fn prism_accepts_every_request_the_client_sends() {
                     rejected.push(format!("{path} `{summary}`: {}", e.snippet));
                 }
                 Err(gewe::Error::Transport(e)) => panic!("{path}: Prism did not answer: {e}"),
-                Err(gewe::Error::InvalidRequest(e)) => panic!("{path}: the client refused its own example: {e}"),
+                Err(gewe::Error::InvalidRequest(e)) => {
+                    panic!("{path}: the client refused its own example: {e}")
+                }
                 // Prism's answer is its own; only acceptance of the request is checked here.
                 _ => {}
             }
         }
     }
-    assert!(rejected.is_empty(), "Prism rejected {} of {sent} requests:\n{}", rejected.len(), rejected.join("\n"));
-    assert!(sent >= gewe::operations().len(), "sent {sent} requests for {} operations", gewe::operations().len());
+    assert!(
+        rejected.is_empty(),
+        "Prism rejected {} of {sent} requests:\n{}",
+        rejected.len(),
+        rejected.join("\n")
+    );
+    assert!(
+        sent >= gewe::operations().len(),
+        "sent {sent} requests for {} operations",
+        gewe::operations().len()
+    );
     eprintln!("prism: accepted all {sent} requests");
 }

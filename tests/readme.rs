@@ -8,12 +8,25 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 #[test]
 fn readme_module_table_matches_openapi() {
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
-    let section = readme.split("## The API").nth(1).expect("an API section").split("\n## ").next().unwrap();
+    let section = readme
+        .split("## The API")
+        .nth(1)
+        .expect("an API section")
+        .split("\n## ")
+        .next()
+        .unwrap();
     let table: BTreeMap<String, usize> = section
         .lines()
         .filter_map(|l| {
-            let cells: Vec<&str> = l.trim().trim_matches('|').split('|').map(str::trim).collect();
-            (cells.len() == 2).then(|| cells[1].parse().ok().map(|n| (cells[0].to_string(), n))).flatten()
+            let cells: Vec<&str> = l
+                .trim()
+                .trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect();
+            (cells.len() == 2)
+                .then(|| cells[1].parse().ok().map(|n| (cells[0].to_string(), n)))
+                .flatten()
         })
         .collect();
     let mut actual: BTreeMap<String, usize> = BTreeMap::new();
@@ -25,7 +38,16 @@ fn readme_module_table_matches_openapi() {
     for entry in std::fs::read_dir(Path::new(ROOT).join("openapi")).unwrap() {
         let dir = entry.unwrap().path();
         if dir.is_dir() {
-            let n = std::fs::read_dir(&dir).unwrap().filter(|f| f.as_ref().unwrap().path().extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")).count();
+            let n = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter(|f| {
+                    f.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                })
+                .count();
             let name = dir.file_name().unwrap().to_string_lossy().to_string();
             if actual.contains_key(&name) {
                 files.insert(name, n);
@@ -33,7 +55,10 @@ fn readme_module_table_matches_openapi() {
         }
     }
     assert_eq!(table, actual, "README table vs the generated operations");
-    assert_eq!(files, actual, "openapi/ folders vs the generated operations");
+    assert_eq!(
+        files, actual,
+        "openapi/ folders vs the generated operations"
+    );
 }
 
 #[test]
@@ -44,5 +69,8 @@ fn method_map_is_up_to_date() {
         std::fs::write(&path, &expected).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == expected, "openapi/METHODS.md is stale: run `GEWE_BLESS=1 cargo test --test readme`");
+    assert!(
+        committed == expected,
+        "openapi/METHODS.md is stale: run `GEWE_BLESS=1 cargo test --test readme`"
+    );
 }
