@@ -921,7 +921,9 @@ pub fn reconcile(schema: &mut Value, example: &Value) {
         }
     }
     let declared = map.get("type").and_then(Value::as_str).map(str::to_string);
-    let Some(actual) = json_type(example) else { return };
+    let Some(actual) = json_type(example) else {
+        return;
+    };
     let fits = match declared.as_deref() {
         None => false,
         Some("number") => actual == "integer" || actual == "number",
