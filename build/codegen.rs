@@ -17,6 +17,8 @@ pub struct OpInfo {
     pub path: String,
     pub method: String,
     pub module: String,
+    /// The docs' folder, e.g. `基础API/群模块`.
+    pub folder: String,
     pub file: String,
     pub summary: String,
     pub description: String,
@@ -53,6 +55,7 @@ pub fn operations(merged: &Value) -> Vec<OpInfo> {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string(),
+                folder: s("x-gewe-folder"),
                 file: s("x-gewe-source"),
                 summary: s("summary"),
                 description: s("description"),
@@ -364,33 +367,71 @@ pub fn progenitor(merged: &Value) -> Result<(TokenStream, TokenStream), SpecErro
             std::iter::empty(),
         );
     }
-    // progenitor panics on some inputs instead of returning an error: keep the message, not a backtrace.
+    match generate(&settings, &api) {
+        Ok(tokens) => Ok((tokens, enums(&enum_defs))),
+        Err(message) => {
+            Err(blame(merged, &settings).unwrap_or_else(|| SpecError::new("openapi/", "", message)))
+        }
+    }
+}
+
+/// Runs progenitor, turning its panics (it has a few on odd input) into messages.
+fn generate(
+    settings: &progenitor::GenerationSettings,
+    api: &openapiv3::OpenAPI,
+) -> Result<TokenStream, String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result =
-        std::panic::catch_unwind(|| progenitor::Generator::new(&settings).generate_tokens(&api));
+        std::panic::catch_unwind(|| progenitor::Generator::new(settings).generate_tokens(api));
     std::panic::set_hook(hook);
     match result {
-        Ok(Ok(tokens)) => Ok((tokens, enums(&enum_defs))),
-        Ok(Err(e)) => Err(SpecError::new("openapi/", "", format!("progenitor: {e}"))),
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(format!("progenitor: {e}")),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(SpecError::new(
-                "openapi/",
-                "",
-                format!("progenitor failed: {msg}"),
-            ))
+            Err(format!("progenitor failed: {msg}"))
         }
     }
 }
 
+/// Finds the spec file progenitor fails on by generating each operation alone, with only its
+/// own components. Runs only when generation failed.
+fn blame(merged: &Value, settings: &progenitor::GenerationSettings) -> Option<SpecError> {
+    for op in operations(merged) {
+        let base = spec::pascal_case(&op.id);
+        let mut doc = merged.clone();
+        if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+            paths.retain(|p, _| *p == op.path);
+        }
+        if let Some(schemas) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        {
+            schemas.retain(|name, _| name.starts_with(&base));
+        }
+        let (view, _) = generator_view(&doc);
+        let Ok(api) = serde_json::from_value::<openapiv3::OpenAPI>(view) else {
+            continue;
+        };
+        if let Err(message) = generate(settings, &api) {
+            return Some(SpecError::new(
+                &op.file,
+                &format!("/paths/{}", spec::escape(&op.path)),
+                message,
+            ));
+        }
+    }
+    None
+}
+
 /// The typed wrapper methods on `crate::Client` and the dispatch table.
 pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
-    let mut methods = Vec::new();
+    let mut methods: BTreeMap<&str, (String, Vec<TokenStream>)> = BTreeMap::new();
     let mut metas = Vec::new();
     let mut dispatchers = Vec::new();
     for (index, op) in ops.iter().enumerate() {
@@ -429,7 +470,10 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
         } else {
             quote!(.map(|_| ()))
         };
-        methods.push(quote! {
+        let group = methods
+            .entry(op.module.as_str())
+            .or_insert_with(|| (op.folder.clone(), Vec::new()));
+        group.1.push(quote! {
             #(#[doc = #doc])*
             #deprecated
             pub async fn #name(&self, #param) -> crate::Result<#ret_ty> {
@@ -481,10 +525,23 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
         });
     }
     let count = ops.len();
-    quote! {
-        impl crate::Client {
-            #(#methods)*
+    // One impl block per docs module: rustdoc shows each with its heading, so a module's
+    // methods are found together.
+    let blocks = methods.into_iter().map(|(module, (folder, methods))| {
+        let doc = if folder.is_empty() {
+            format!(" # {module}")
+        } else {
+            format!(" # {module} ({folder})")
+        };
+        quote! {
+            #[doc = #doc]
+            impl crate::Client {
+                #(#methods)*
+            }
         }
+    });
+    quote! {
+        #(#blocks)*
 
         /// Every operation of the merged spec, in path order.
         pub(crate) static OPERATIONS: [crate::dispatch::Operation; #count] = [#(#metas),*];

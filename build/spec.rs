@@ -386,6 +386,13 @@ fn normalize_operation(
             .unwrap_or(false)),
     );
     out.insert("tags".into(), json!([module]));
+    if let Some(folder) = op
+        .get("tags")
+        .and_then(|t| t.get(0))
+        .and_then(Value::as_str)
+    {
+        out.insert("x-gewe-folder".into(), json!(folder));
+    }
     out.insert("x-gewe-source".into(), json!(file));
 
     // Parameters: the token header is the wrapper's job; GeWe takes everything else in the body.

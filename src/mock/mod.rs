@@ -72,6 +72,20 @@ use tokio::sync::oneshot;
 /// The token a [`MockServer::start`]ed server accepts.
 pub const DEFAULT_TOKEN: &str = "gewe-mock-token";
 
+/// Checks `value` against a JSON schema whose `$ref`s point inside `schema` itself (as in
+/// [`Operation::request_schema`](crate::Operation::request_schema) or the merged spec) and
+/// returns every violation, naming the JSON path. Empty when the value fits.
+///
+/// ```
+/// let op = gewe::operation("/group/joinRoomUsingQRCode").unwrap();
+/// let schema = serde_json::to_value(op.request_schema().unwrap()).unwrap();
+/// let bad = gewe::mock::check_schema(&schema, &serde_json::json!({"appId": 1}));
+/// assert!(bad.iter().any(|v| v.contains("appId")), "{bad:?}");
+/// ```
+pub fn check_schema(schema: &Value, value: &Value) -> Vec<String> {
+    validate::validate(schema, schema, value, "body")
+}
+
 /// Where GeWe's cloud mounts the API; the spec's paths are relative to it.
 const BASE_PATH: &str = "/gewe/v2/api";
 
