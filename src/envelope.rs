@@ -43,17 +43,27 @@ pub(crate) async fn read_body(
         }
     }
     let mut stream = response.into_inner().into_inner();
+    // A small body arrives as one chunk: keep it without copying; join only when there are more.
+    let mut first: Option<Bytes> = None;
     let mut body = BytesMut::new();
     while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
         let chunk = chunk.map_err(|source| {
             Error::Transport(Box::new(crate::error::TransportError { operation, source }))
         })?;
-        if body.len() + chunk.len() > limit {
+        let so_far = first.as_ref().map_or(0, Bytes::len) + body.len();
+        if so_far + chunk.len() > limit {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        match first.take() {
+            None if body.is_empty() => first = Some(chunk),
+            Some(f) => {
+                body.extend_from_slice(&f);
+                body.extend_from_slice(&chunk);
+            }
+            None => body.extend_from_slice(&chunk),
+        }
     }
-    Ok(body.freeze())
+    Ok(first.unwrap_or_else(|| body.freeze()))
 }
 
 /// Decodes a body: the typed `data` when `ret == 200`, an [`Error`] otherwise.
