@@ -5,11 +5,16 @@ mod client;
 mod dispatch;
 mod envelope;
 mod error;
+pub mod events;
 mod generated;
 mod id;
+pub mod login;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod pacing;
 mod token;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
 pub use dispatch::{operation, operations, NoData, Operation};

@@ -1,0 +1,1 @@
+//! Typed callback events: what GeWe POSTs to the callback URL.

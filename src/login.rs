@@ -1,0 +1,1 @@
+//! Login as one call: QR code, polling `checkLogin`, progress events.
