@@ -564,6 +564,10 @@ fn method_doc(op: &OpInfo) -> Vec<String> {
         lines.push(String::new());
         lines.extend(description.lines().map(|l| format!(" {l}")));
     }
+    if let Some(rule) = docs::usage_rule(&op.path) {
+        lines.push(String::new());
+        lines.push(format!(" **Usage rule:** {rule}"));
+    }
     lines.push(String::new());
     lines.push(format!(
         " `{} {}` (spec: `{}`)",

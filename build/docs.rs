@@ -9,6 +9,35 @@ const STYLE_TAGS: &[&str] = &[
     "pre", "code", "a",
 ];
 
+/// GeWe's developer guide gives rules by kind of action, not per endpoint: sends and downloads.
+/// The action is the last path segment.
+const USAGE_RULES: &[(&str, &str)] = &[
+    (
+        "post",
+        "GeWe allows about 40 messages a minute, never concurrently: wait for one send to finish \
+         before the next, about 1 s between users and a random 2–5 s between groups (see `gewe::pacing`).",
+    ),
+    (
+        "forward",
+        "GeWe allows about 40 messages a minute, never concurrently: wait for one send to finish \
+         before the next, about 1 s between users and a random 2–5 s between groups (see `gewe::pacing`).",
+    ),
+    (
+        "download",
+        "download one at a time, a random 3–10 s apart, and each message only once; downloading on \
+         every callback gets the account kicked offline.",
+    ),
+];
+
+/// The usage rule for an operation, from the kind of its action (`/message/postText` is a send).
+pub fn usage_rule(path: &str) -> Option<&'static str> {
+    let action = path.rsplit('/').next()?;
+    USAGE_RULES
+        .iter()
+        .find(|(prefix, _)| action.starts_with(prefix))
+        .map(|(_, rule)| *rule)
+}
+
 /// Cleans one description for a doc comment.
 pub fn clean(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();

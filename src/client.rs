@@ -253,6 +253,10 @@ impl ClientBuilder {
     }
 
     /// Your own `reqwest::Client`, for proxies, TLS roots or a shared pool.
+    ///
+    /// This crate builds reqwest's rustls without a default crypto provider (ring is ours, to
+    /// avoid aws-lc-sys's C build): call [`install_tls_provider`](crate::install_tls_provider)
+    /// before building your `reqwest::Client`, or reqwest panics when it is built.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -293,8 +297,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
-                // reqwest is built without a default crypto provider; ring is ours.
-                let _ = rustls::crypto::ring::default_provider().install_default();
+                install_tls_provider();
                 reqwest::Client::builder()
                     .connect_timeout(Duration::from_secs(10))
                     .build()
@@ -313,6 +316,14 @@ impl ClientBuilder {
             raw: Arc::new(generated::Client::new_with_client(&base_url, http, state)),
         })
     }
+}
+
+/// Installs ring as the process's rustls crypto provider, unless one is installed already.
+///
+/// [`ClientBuilder::build`] does this itself; call it before building your own
+/// `reqwest::Client` for [`ClientBuilder::http_client`].
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 fn config(reason: impl Into<String>) -> ConfigError {

@@ -16,7 +16,7 @@ mod token;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
+pub use client::{install_tls_provider, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
 pub use dispatch::{operation, operations, NoData, Operation};
 pub use error::{
     ApiError, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError,

@@ -266,3 +266,17 @@ fn descriptions_become_clean_markdown() {
         "no indented code blocks: {out}"
     );
 }
+
+#[test]
+fn usage_rules_follow_the_kind_of_action() {
+    assert!(docs::usage_rule("/message/postText")
+        .unwrap()
+        .contains("40 messages a minute"));
+    assert!(docs::usage_rule("/message/forwardImage")
+        .unwrap()
+        .contains("never concurrently"));
+    assert!(docs::usage_rule("/message/downloadImage")
+        .unwrap()
+        .contains("3–10 s"));
+    assert_eq!(docs::usage_rule("/group/joinRoomUsingQRCode"), None);
+}

@@ -803,6 +803,7 @@ mod tests {
             JOIN,
             MockReply::ok(None).with_delay(Duration::from_millis(300)),
         );
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(100))
             .build()
