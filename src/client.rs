@@ -88,6 +88,18 @@ impl Client {
         self.raw.baseurl()
     }
 
+    /// Registers the URL GeWe POSTs callbacks to (`/login/setCallback`), filling in the body's
+    /// `token` with this client's own token.
+    ///
+    /// A token has one callback URL: registering one replaces the URL of every bot on the token.
+    pub async fn set_callback(&self, callback_url: impl Into<String>) -> Result<()> {
+        let body = crate::types::LoginSetCallbackRequest {
+            callback_url: callback_url.into(),
+            token: self.token().expose().to_string(),
+        };
+        self.login_set_callback(&body).await
+    }
+
     pub(crate) fn raw(&self) -> &generated::Client {
         &self.raw
     }

@@ -86,6 +86,13 @@ pub fn check_schema(schema: &Value, value: &Value) -> Vec<String> {
     validate::validate(schema, schema, value, "body")
 }
 
+/// The operation that registers the callback URL.
+const SET_CALLBACK: &str = "/login/setCallback";
+
+/// The mock's own API: `POST` an event here and the mock delivers it to the registered callback
+/// URL, as GeWe would; it answers `{"delivered": <the callback's HTTP status>}`.
+pub const PUSH_PATH: &str = "/mock/callbacks";
+
 /// Where GeWe's cloud mounts the API; the spec's paths are relative to it.
 const BASE_PATH: &str = "/gewe/v2/api";
 
@@ -126,6 +133,8 @@ struct Script {
     queued: HashMap<String, VecDeque<MockReply>>,
     sticky: HashMap<String, MockReply>,
     received: Vec<Received>,
+    /// The URL the bot registered with `/login/setCallback`, where pushed events go.
+    callback_url: Option<String>,
 }
 
 impl fmt::Debug for MockServer {
@@ -138,6 +147,20 @@ impl fmt::Debug for MockServer {
 }
 
 impl MockServer {
+    /// The callback URL registered with `/login/setCallback`, if any.
+    pub fn callback_url(&self) -> Option<String> {
+        self.inner.core.script().callback_url.clone()
+    }
+
+    /// Delivers a callback event to the URL registered with `/login/setCallback`, as GeWe
+    /// does: a `POST` of the JSON. Returns the callback's HTTP status.
+    ///
+    /// # Errors
+    /// When no URL is registered, or the delivery fails.
+    pub async fn push_callback(&self, event: &Value) -> io::Result<u16> {
+        deliver(&self.inner.core, event).await
+    }
+
     /// Starts a server on `127.0.0.1` (a free port) that accepts [`DEFAULT_TOKEN`].
     ///
     /// # Errors
@@ -475,6 +498,9 @@ fn answer(status: StatusCode, ret: u16, msg: impl Into<String>) -> Response {
 async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let full_path = parts.uri.path();
+    if full_path == PUSH_PATH && parts.method == Method::POST {
+        return push_over_http(&core, body).await;
+    }
     let relative = full_path
         .strip_prefix(BASE_PATH)
         .filter(|rest| rest.starts_with('/'));
@@ -580,6 +606,18 @@ async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
         );
     }
 
+    // GeWe keeps one callback URL per token; the mock delivers pushed events there.
+    if path == SET_CALLBACK {
+        if let Some(url) = parsed
+            .as_ref()
+            .ok()
+            .and_then(|b| b.get("callbackUrl"))
+            .and_then(Value::as_str)
+        {
+            core.script().callback_url = Some(url.to_owned());
+        }
+    }
+
     // 6. The scripted answer, else the example.
     let scripted = {
         let mut script = core.script();
@@ -601,6 +639,58 @@ async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
         Body::from(reply.body),
     )
         .into_response()
+}
+
+/// POSTs `event` to the registered callback URL.
+async fn deliver(core: &Core, event: &Value) -> io::Result<u16> {
+    let url = core.script().callback_url.clone().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "no callback URL: the bot has not called /login/setCallback",
+        )
+    })?;
+    crate::install_tls_provider();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(io::Error::other)?;
+    let response = client
+        .post(&url)
+        .json(event)
+        .send()
+        .await
+        .map_err(io::Error::other)?;
+    Ok(response.status().as_u16())
+}
+
+async fn push_over_http(core: &Core, body: Body) -> Response {
+    let event = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+        Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                return answer(
+                    StatusCode::BAD_REQUEST,
+                    400,
+                    format!("mock: event is not JSON: {e}"),
+                )
+            }
+        },
+        Err(e) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                400,
+                format!("mock: cannot read the event: {e}"),
+            )
+        }
+    };
+    match deliver(core, &event).await {
+        Ok(status) => axum::Json(serde_json::json!({ "delivered": status })).into_response(),
+        Err(e) => answer(
+            StatusCode::BAD_GATEWAY,
+            502,
+            format!("mock: delivery failed: {e}"),
+        ),
+    }
 }
 
 #[cfg(test)]
