@@ -893,6 +893,8 @@ mod tests {
             JOIN,
             MockReply::ok(None).with_delay(Duration::from_millis(300)),
         );
+        // As in `http()`: without a provider installed first, this test fails when it runs
+        // before every other test of the binary.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(100))
