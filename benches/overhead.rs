@@ -26,7 +26,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let mock = rt.block_on(MockServer::start()).unwrap();
-        let gewe = gewe::Client::builder().token(mock.token()).base_url(mock.base_url()).build().unwrap();
+        let gewe = mock.client().unwrap();
         let body = serde_json::from_value(serde_json::json!({"appId": "wx_app", "toWxid": "wxid_friend", "content": "hello", "ats": ""})).unwrap();
         Fixture {
             url: format!("{}/message/postText", mock.base_url()),

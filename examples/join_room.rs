@@ -51,10 +51,7 @@ async fn run(qr_url: String) -> Result<(), Box<dyn std::error::Error>> {
                 "GEWE_TOKEN is not set: running against the embedded GeWe mock at {}",
                 mock.base_url()
             );
-            let client = gewe::Client::builder()
-                .token(mock.token())
-                .base_url(mock.base_url())
-                .build()?;
+            let client = mock.client()?;
             _mock = Some(mock);
             (
                 client,

@@ -12,11 +12,7 @@ use support::{examples, json_eq, operations, spec};
 async fn every_example_of_every_operation() {
     let spec = spec();
     let mock = MockServer::start().await.expect("mock starts");
-    let client = gewe::Client::builder()
-        .token(mock.token())
-        .base_url(mock.base_url())
-        .build()
-        .expect("client");
+    let client = mock.client().expect("client");
     let mut failures = Vec::new();
     let mut checked = 0;
     let ops = operations(&spec);

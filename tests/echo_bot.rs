@@ -31,11 +31,7 @@ async fn replies(mock: &MockServer, n: usize) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn echoes_private_text_once_and_ignores_the_rest() {
     let mock = MockServer::start().await.unwrap();
-    let client = gewe::Client::builder()
-        .token(mock.token())
-        .base_url(mock.base_url())
-        .build()
-        .unwrap();
+    let client = mock.client().unwrap();
     let pacing = PacingConfig::default()
         .message_gap(Duration::from_millis(20))
         .user_gap(Duration::from_millis(20));

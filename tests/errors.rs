@@ -13,11 +13,7 @@ const OP: &str = "/contacts/search";
 
 async fn setup() -> (MockServer, Client) {
     let mock = MockServer::start().await.expect("mock");
-    let client = Client::builder()
-        .token(mock.token())
-        .base_url(mock.base_url())
-        .build()
-        .expect("client");
+    let client = mock.client().expect("client");
     (mock, client)
 }
 

@@ -6,11 +6,7 @@ use serde_json::json;
 #[tokio::test]
 async fn five_thousand_contacts_decode_whole() {
     let mock = MockServer::start().await.unwrap();
-    let client = gewe::Client::builder()
-        .token(mock.token())
-        .base_url(mock.base_url())
-        .build()
-        .unwrap();
+    let client = mock.client().unwrap();
     let friends: Vec<String> = (0..5000).map(|i| format!("wxid_friend_{i:05}")).collect();
     let chatrooms: Vec<String> = (0..500)
         .map(|i| format!("{}@chatroom", 34_559_815_390u64 + i))

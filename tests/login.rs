@@ -15,11 +15,7 @@ const CHECK: &str = "/login/checkLogin";
 
 async fn setup() -> (MockServer, Client) {
     let mock = MockServer::start().await.expect("mock");
-    let client = Client::builder()
-        .token(mock.token())
-        .base_url(mock.base_url())
-        .build()
-        .expect("client");
+    let client = mock.client().expect("client");
     (mock, client)
 }
 

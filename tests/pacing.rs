@@ -202,11 +202,7 @@ async fn a_dropped_send_gives_up_its_place() {
 #[tokio::test]
 async fn post_text_goes_through_the_queue() {
     let mock = MockServer::start().await.expect("mock");
-    let client = gewe::Client::builder()
-        .token(mock.token())
-        .base_url(mock.base_url())
-        .build()
-        .expect("client");
+    let client = mock.client().expect("client");
     let pacer = Pacer::new(PacingConfig::serial_only().message_gap(30 * MS));
     let request = |to: &str| gewe::types::MessagePostTextRequest {
         app_id: "wx_a".into(),

@@ -147,6 +147,18 @@ impl fmt::Debug for MockServer {
 }
 
 impl MockServer {
+    /// A [`Client`](crate::Client) for this mock: its base URL and the token it accepts, other
+    /// settings at their defaults. Use [`Client::builder`](crate::Client::builder) for others.
+    ///
+    /// # Errors
+    /// None in practice: the mock's URL and token are always valid.
+    pub fn client(&self) -> crate::Result<crate::Client> {
+        crate::Client::builder()
+            .token(self.token())
+            .base_url(self.base_url())
+            .build()
+    }
+
     /// The callback URL registered with `/login/setCallback`, if any.
     pub fn callback_url(&self) -> Option<String> {
         self.inner.core.script().callback_url.clone()
