@@ -10,8 +10,6 @@ use std::path::{Path, PathBuf};
 
 /// Path prefixes stripped from every path: GeWe cloud and self-hosted gewechat.
 const PATH_PREFIXES: &[&str] = &["/gewe/v2/api", "/v2/api"];
-/// Header parameters the wrapper sends itself, or that describe the transport.
-const SKIPPED_HEADERS: &[&str] = &["x-gewe-token", "content-type", "accept"];
 const TYPES: &[&str] = &["string", "integer", "number", "boolean", "array", "object"];
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -400,10 +398,7 @@ fn normalize_operation(
         for (i, p) in params.iter().enumerate() {
             let name = p.get("name").and_then(Value::as_str).unwrap_or("");
             let location = p.get("in").and_then(Value::as_str).unwrap_or("");
-            if location == "header" && SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
-            {
-                continue;
-            }
+            // Headers (`X-GEWE-TOKEN`, apifox's `Content-Type`) are the wrapper's and reqwest's job.
             if location == "header" {
                 continue;
             }
