@@ -1,0 +1,83 @@
+//! Properties over generated input: ids round-trip exactly, and every failure envelope becomes
+//! the API error with its `ret`, `msg` and nested `code`/`msg` intact.
+
+use gewe::mock::{MockReply, MockServer};
+use gewe::Id;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+proptest! {
+    #[test]
+    fn u64_ids_round_trip(v in any::<u64>()) {
+        let id: Id = serde_json::from_str(&v.to_string()).unwrap();
+        prop_assert_eq!(id.as_u64(), Some(v));
+        prop_assert_eq!(serde_json::to_string(&id).unwrap(), v.to_string());
+    }
+
+    #[test]
+    fn i64_ids_round_trip(v in any::<i64>()) {
+        let id: Id = serde_json::from_str(&v.to_string()).unwrap();
+        prop_assert_eq!(id.as_i64(), Some(v));
+        prop_assert_eq!(serde_json::to_string(&id).unwrap(), v.to_string());
+    }
+
+    #[test]
+    fn string_ids_round_trip(v in any::<u64>()) {
+        let text = format!("\"{v}\"");
+        let id: Id = serde_json::from_str(&text).unwrap();
+        prop_assert!(id.is_string());
+        prop_assert_eq!(serde_json::to_string(&id).unwrap(), text);
+    }
+
+    #[test]
+    fn ids_inside_a_typed_response_keep_their_digits(v in any::<u64>()) {
+        let data: gewe::types::MessagePostTextData = serde_json::from_value(json!({"newMsgId": v, "msgId": v})).unwrap();
+        prop_assert_eq!(serde_json::to_value(&data).unwrap()["newMsgId"].as_u64(), Some(v));
+    }
+}
+
+fn envelope() -> impl Strategy<Value = (i64, Option<String>, Option<(String, Option<String>)>)> {
+    (
+        any::<i64>().prop_filter("a failure", |r| *r != 200),
+        proptest::option::of("\\PC{0,30}"),
+        proptest::option::of(("-?[0-9]{1,5}", proptest::option::of("\\PC{0,30}"))),
+    )
+}
+
+#[test]
+fn every_failure_envelope_becomes_the_api_error() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mock = rt.block_on(MockServer::start()).unwrap();
+    let client = mock.client().unwrap();
+    let body = json!({"appId": "wx", "contactsInfo": "a"});
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 128,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&envelope(), |(ret, msg, data)| {
+            let mut env = json!({"ret": ret, "msg": msg});
+            if let Some((code, detail)) = &data {
+                env["data"] = json!({"code": code, "msg": detail});
+            }
+            mock.enqueue("/contacts/search", MockReply::json(env));
+            let err = rt
+                .block_on(client.call_json("/contacts/search", body.clone()))
+                .unwrap_err();
+            let api = err.as_api().expect("an API error");
+            prop_assert_eq!(api.ret, ret);
+            prop_assert_eq!(&api.msg, &msg);
+            prop_assert_eq!(api.code.as_deref(), data.as_ref().map(|(c, _)| c.as_str()));
+            prop_assert_eq!(
+                api.detail.as_deref(),
+                data.as_ref().and_then(|(_, d)| d.as_deref())
+            );
+            let raw: Option<Value> = data.as_ref().map(|(c, d)| json!({"code": c, "msg": d}));
+            prop_assert_eq!(&api.data, &raw);
+            Ok(())
+        })
+        .unwrap();
+}
