@@ -36,7 +36,10 @@ proptest! {
     }
 }
 
-fn envelope() -> impl Strategy<Value = (i64, Option<String>, Option<(String, Option<String>)>)> {
+/// `ret`, `msg`, and `data`'s `code` and `msg`.
+type Failure = (i64, Option<String>, Option<(String, Option<String>)>);
+
+fn envelope() -> impl Strategy<Value = Failure> {
     (
         any::<i64>().prop_filter("a failure", |r| *r != 200),
         proptest::option::of("\\PC{0,30}"),
