@@ -448,7 +448,7 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
                 (
                     quote!(body: &types::#ty),
                     quote!(body),
-                    quote!(let body: types::#ty = crate::dispatch::request_from_json(meta, body)?; let body = &body;),
+                    quote!(let body: types::#ty = crate::dispatch::request_from_json(client, meta, body)?; let body = &body;),
                 )
             }
             None => (quote!(), quote!(), quote!(let _ = body;)),

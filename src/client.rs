@@ -180,7 +180,7 @@ impl Client {
                     operation: op.path,
                     reason: "invalid payload".into(),
                     snippet: envelope::snippet(&body, self.token()),
-                    source: Some(source),
+                    source: Some(crate::error::Cause(self.token().mask(&source.to_string()))),
                 }))
             }
             // Every response is declared as a raw body, so these two do not occur.

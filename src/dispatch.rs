@@ -90,7 +90,7 @@ impl JsonReply {
             Error::InvalidRequest(Box::new(InvalidRequestError {
                 operation: op.path.to_string(),
                 reason: "the decoded data cannot be serialized".into(),
-                source: Some(e),
+                source: Some(crate::error::Cause(e.to_string())),
             }))
         })?;
         Ok(JsonReply { raw, typed })
@@ -99,21 +99,23 @@ impl JsonReply {
 
 /// Decodes a JSON body into the operation's request type, naming the field that does not fit.
 pub(crate) fn request_from_json<T: DeserializeOwned>(
+    client: &Client,
     op: &'static Operation,
     body: Value,
 ) -> Result<T> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        // serde quotes the rejected value, which may be a token.
+        let inner = client.token().mask(&e.into_inner().to_string());
         let reason = if path == "." {
-            inner.to_string()
+            inner.clone()
         } else {
             format!("at `{path}`: {inner}")
         };
         Error::InvalidRequest(Box::new(InvalidRequestError {
             operation: op.path.to_string(),
             reason,
-            source: Some(inner),
+            source: Some(crate::error::Cause(inner)),
         }))
     })
 }

@@ -147,7 +147,8 @@ fn decode_error(
         operation,
         reason: reason.to_string(),
         snippet: snippet(body, token),
-        source,
+        // serde quotes the rejected value, which may be the token GeWe echoed.
+        source: source.map(|e| crate::error::Cause(token.mask(&e.to_string()))),
     }))
 }
 
@@ -202,7 +203,7 @@ pub(crate) fn snippet(body: &[u8], token: &Token) -> String {
         end -= 1;
     }
     let mut text = masked[..end].to_string();
-    if body.len() > end {
+    if masked.len() > end || window < body.len() {
         text.push('…');
     }
     text

@@ -199,8 +199,8 @@ pub struct DecodeError {
     pub reason: String,
     /// The start of the raw body, lossily decoded.
     pub snippet: String,
-    /// serde's error, when there is one.
-    pub source: Option<serde_json::Error>,
+    /// What serde said, when it said something.
+    pub source: Option<Cause>,
 }
 
 impl fmt::Display for DecodeError {
@@ -255,8 +255,8 @@ pub struct InvalidRequestError {
     pub operation: String,
     /// What was wrong, naming the field.
     pub reason: String,
-    /// serde's error, when there is one.
-    pub source: Option<serde_json::Error>,
+    /// What serde said, when it said something.
+    pub source: Option<Cause>,
 }
 
 impl fmt::Display for InvalidRequestError {
@@ -268,6 +268,19 @@ impl fmt::Display for InvalidRequestError {
         )
     }
 }
+
+/// serde's message, with the client's token masked: serde quotes the values it rejects, and a
+/// body GeWe sends back may hold the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause(pub(crate) String);
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Cause {}
 
 /// The client configuration is invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]

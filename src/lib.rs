@@ -19,7 +19,7 @@ pub mod webhook;
 pub use client::{install_tls_provider, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
 pub use dispatch::{operation, operations, NoData, Operation};
 pub use error::{
-    ApiError, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError,
+    ApiError, Cause, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError,
     TransportError,
 };
 pub use id::{Id, ParseIdError};
