@@ -344,7 +344,7 @@ pub fn file_of(merged: &Value, pointer: &str) -> String {
 /// Runs progenitor on the generator's view.
 pub fn progenitor(merged: &Value) -> Result<(TokenStream, TokenStream), SpecError> {
     let (view, enum_defs) = generator_view(merged);
-    let api: openapiv3::OpenAPI = serde_path_to_error::deserialize(view.clone()).map_err(|e| {
+    let api: openapiv3::OpenAPI = serde_path_to_error::deserialize(view).map_err(|e| {
         let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
         SpecError::new(
             &file_of(merged, &pointer),

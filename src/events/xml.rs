@@ -214,41 +214,25 @@ fn start_tag(s: &str) -> Option<(Element, bool, usize)> {
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
             i += 1;
         }
+        // An element with no children yet: `closed` when nothing follows inside it.
+        let empty = |name, attrs, closed, end| {
+            Some((
+                Element {
+                    name,
+                    attrs,
+                    children: Vec::new(),
+                },
+                closed,
+                end,
+            ))
+        };
         match bytes.get(i) {
             // The tag runs to the end of the input: keep what was read.
-            None => {
-                return Some((
-                    Element {
-                        name,
-                        attrs,
-                        children: Vec::new(),
-                    },
-                    true,
-                    i,
-                ))
-            }
-            Some(b'>') => {
-                return Some((
-                    Element {
-                        name,
-                        attrs,
-                        children: Vec::new(),
-                    },
-                    false,
-                    i + 1,
-                ));
-            }
+            None => return empty(name, attrs, true, i),
+            Some(b'>') => return empty(name, attrs, false, i + 1),
             Some(b'/') => {
                 if bytes.get(i + 1) == Some(&b'>') {
-                    return Some((
-                        Element {
-                            name,
-                            attrs,
-                            children: Vec::new(),
-                        },
-                        true,
-                        i + 2,
-                    ));
+                    return empty(name, attrs, true, i + 2);
                 }
                 i += 1;
                 continue;
