@@ -2,7 +2,7 @@
 
 use crate::error::{ApiError, DecodeError, Error, Result, StatusError};
 use crate::token::Token;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
@@ -45,25 +45,31 @@ pub(crate) async fn read_body(
     let mut stream = response.into_inner().into_inner();
     // A small body arrives as one chunk: keep it without copying; join only when there are more.
     let mut first: Option<Bytes> = None;
-    let mut body = BytesMut::new();
+    let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
         let chunk = chunk.map_err(|source| {
             Error::Transport(Box::new(crate::error::TransportError { operation, source }))
         })?;
         let so_far = first.as_ref().map_or(0, Bytes::len) + body.len();
-        if so_far + chunk.len() > limit {
+        let needed = so_far + chunk.len();
+        if needed > limit {
             return Err(too_large());
         }
-        match first.take() {
-            None if body.is_empty() => first = Some(chunk),
-            Some(f) => {
-                body.extend_from_slice(&f);
-                body.extend_from_slice(&chunk);
-            }
-            None => body.extend_from_slice(&chunk),
+        if first.is_none() && body.is_empty() {
+            first = Some(chunk);
+            continue;
         }
+        // Grow by doubling, but never past the limit: the buffer stays within `limit` bytes.
+        if body.capacity() < needed {
+            let target = (body.capacity() * 2).max(needed).min(limit);
+            body.reserve_exact(target - body.len());
+        }
+        if let Some(f) = first.take() {
+            body.extend_from_slice(&f);
+        }
+        body.extend_from_slice(&chunk);
     }
-    Ok(first.unwrap_or_else(|| body.freeze()))
+    Ok(first.unwrap_or_else(|| Bytes::from(body)))
 }
 
 /// Decodes a body: the typed `data` when `ret == 200`, an [`Error`] otherwise.
