@@ -478,7 +478,7 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
             #deprecated
             pub async fn #name(&self, #param) -> crate::Result<#ret_ty> {
                 let meta = &OPERATIONS[#index];
-                self.execute::<#data_ty, _>(meta, self.raw().#name(#arg)).await #finish
+                self.execute::<#data_ty, _, _>(meta, || self.raw().#name(#arg)).await #finish
             }
         });
         let id = &op.id;
@@ -518,7 +518,7 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
                 Box::pin(async move {
                     let meta = &OPERATIONS[#index];
                     #decode_body
-                    let (data, raw) = client.execute_full::<#data_ty, _>(meta, client.raw().#name(#arg)).await?;
+                    let (data, raw) = client.execute_full::<#data_ty, _, _>(meta, || client.raw().#name(#arg)).await?;
                     crate::dispatch::JsonReply::new(meta, &data, raw)
                 })
             }

@@ -3,6 +3,7 @@
 use crate::envelope;
 use crate::error::{ConfigError, Error, Result, TransportError};
 use crate::generated;
+use crate::retry::RetryPolicy;
 use crate::token::Token;
 use bytes::Bytes;
 use progenitor_client::{ByteStream, ClientInfo, OperationInfo, ResponseValue};
@@ -48,6 +49,7 @@ pub(crate) struct ClientState {
     token_header: HeaderValue,
     timeout: Option<Duration>,
     pub(crate) max_response_bytes: usize,
+    retry: Option<RetryPolicy>,
 }
 
 impl fmt::Debug for ClientState {
@@ -56,6 +58,7 @@ impl fmt::Debug for ClientState {
             .field("token", &self.token)
             .field("timeout", &self.timeout)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -68,6 +71,7 @@ impl fmt::Debug for Client {
             .field("token", &state.token)
             .field("timeout", &state.timeout)
             .field("max_response_bytes", &state.max_response_bytes)
+            .field("retry", &state.retry)
             .finish()
     }
 }
@@ -108,35 +112,60 @@ impl Client {
         &self.raw.inner().token
     }
 
-    /// Runs one generated call and decodes GeWe's envelope into `D`.
-    pub(crate) async fn execute<D, F>(
+    /// Runs one generated call and decodes GeWe's envelope into `D`. `call` makes the request;
+    /// it is called again only for a connect error under the [`RetryPolicy`].
+    pub(crate) async fn execute<D, C, F>(
         &self,
         op: &'static crate::dispatch::Operation,
-        call: F,
+        call: C,
     ) -> Result<D>
     where
         D: DeserializeOwned,
+        C: Fn() -> F,
         F: Future<Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>>,
     {
         self.execute_full(op, call).await.map(|(d, _)| d)
     }
 
     /// Like [`Client::execute`], also keeping the raw body.
-    pub(crate) async fn execute_full<D, F>(
+    pub(crate) async fn execute_full<D, C, F>(
         &self,
         op: &'static crate::dispatch::Operation,
-        call: F,
+        call: C,
     ) -> Result<(D, Bytes)>
     where
         D: DeserializeOwned,
+        C: Fn() -> F,
         F: Future<Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>>,
     {
         let started = std::time::Instant::now();
         let result = async {
-            let limit = self.raw.inner().max_response_bytes;
-            let response = match call.await {
-                Ok(rv) | Err(progenitor_client::Error::ErrorResponse(rv)) => rv,
-                Err(e) => return Err(self.map_call_error(op, e)),
+            let state = self.raw.inner();
+            let limit = state.max_response_bytes;
+            let mut attempt = 0u32;
+            let response = loop {
+                match call().await {
+                    Ok(rv) | Err(progenitor_client::Error::ErrorResponse(rv)) => break rv,
+                    // Only a connect error proves the request was never sent.
+                    Err(progenitor_client::Error::CommunicationError(e))
+                        if state.retry.as_ref().is_some_and(|r| r.allows(attempt, &e)) =>
+                    {
+                        let wait = state
+                            .retry
+                            .as_ref()
+                            .map_or(Duration::ZERO, |r| r.backoff(attempt));
+                        attempt += 1;
+                        tracing::debug!(
+                            operation = op.path,
+                            attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            error = %e,
+                            "gewe call could not connect; retrying"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(e) => return Err(self.map_call_error(op, e)),
+                }
             };
             let status = response.status();
             let body = envelope::read_body(op.path, response, limit).await?;
@@ -231,6 +260,7 @@ pub struct ClientBuilder {
     timeout: Option<Option<Duration>>,
     http: Option<reqwest::Client>,
     max_response_bytes: Option<usize>,
+    retry: Option<RetryPolicy>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -240,6 +270,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
@@ -277,6 +308,15 @@ impl ClientBuilder {
     /// The largest response body accepted, enforced while it streams in; default 32 MiB.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Retries calls that could not connect, with backoff and jitter; default: no retry.
+    ///
+    /// Only connect errors are retried, since only they prove that GeWe never saw the request.
+    /// A call that may have reached GeWe is never sent again: GeWe's sends are not idempotent.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
         self
     }
 
@@ -323,6 +363,7 @@ impl ClientBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            retry: self.retry,
         };
         Ok(Client {
             raw: Arc::new(generated::Client::new_with_client(&base_url, http, state)),

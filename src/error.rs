@@ -76,7 +76,8 @@ impl Error {
     }
 
     /// Whether the request may have reached GeWe. A call that may have reached it is never retried
-    /// automatically, since GeWe's sends are not idempotent.
+    /// automatically, since GeWe's sends are not idempotent; only one that could not connect is,
+    /// and only under a [`RetryPolicy`](crate::RetryPolicy).
     pub fn may_have_reached_server(&self) -> bool {
         match self {
             Error::Transport(e) => !e.source.is_connect(),

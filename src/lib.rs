@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 
 mod client;
 mod dispatch;
@@ -12,6 +13,7 @@ pub mod login;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod pacing;
+mod retry;
 mod token;
 #[cfg(feature = "webhook")]
 pub mod webhook;
@@ -23,6 +25,7 @@ pub use error::{
     TransportError,
 };
 pub use id::{Id, ParseIdError};
+pub use retry::RetryPolicy;
 
 /// The request and response types of every operation, generated from `openapi/`.
 pub mod types {
@@ -39,3 +42,27 @@ pub const OPENAPI_SPEC_RAW: &str = include_str!(concat!(env!("OUT_DIR"), "/opena
 
 /// The path → method map, as Markdown.
 pub const METHOD_MAP: &str = include_str!(concat!(env!("OUT_DIR"), "/methods.md"));
+
+/// Entry points for `cargo fuzz` into the decoders that read bytes from outside. Compiled only
+/// with `--cfg fuzzing`, which `cargo fuzz` sets; not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decodes a response body the way every typed method does, masking `token` in errors.
+    pub fn decode<D: serde::de::DeserializeOwned>(
+        status: u16,
+        body: &[u8],
+        token: &str,
+    ) -> crate::Result<D> {
+        let status = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::OK);
+        crate::envelope::decode(
+            "/fuzz/decode",
+            status,
+            body,
+            &crate::token::Token::new(token.into()),
+        )
+    }
+
+    #[cfg(feature = "webhook")]
+    pub use crate::webhook::FuzzReceiver;
+}

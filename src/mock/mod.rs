@@ -18,7 +18,7 @@
 //!    not JSON;
 //! 5. answers HTTP 422 listing every schema violation of the body;
 //! 6. answers the first [enqueued](MockServer::enqueue) reply for the path, else the
-//!    [sticky](MockServer::respond) one, else the spec's first success example of the operation
+//!    [sticky](MockServer::respond) one or the [responder's](MockServer::respond_with), else the spec's first success example of the operation
 //!    (`{"ret":200,"msg":"操作成功"}` when it documents none).
 //!
 //! ```
@@ -127,11 +127,21 @@ struct Core {
     state: Mutex<Script>,
 }
 
+/// A path's lasting answer: one reply, or one made from each request's body.
+#[derive(Clone)]
+enum Sticky {
+    Reply(MockReply),
+    With(Arc<Responder>),
+}
+
+/// Makes a reply from a request's JSON body.
+type Responder = dyn Fn(&Value) -> MockReply + Send + Sync;
+
 /// Scripted answers and the record of requests.
 #[derive(Default)]
 struct Script {
     queued: HashMap<String, VecDeque<MockReply>>,
-    sticky: HashMap<String, MockReply>,
+    sticky: HashMap<String, Sticky>,
     received: Vec<Received>,
     /// The URL the bot registered with `/login/setCallback`, where pushed events go.
     callback_url: Option<String>,
@@ -245,7 +255,50 @@ impl MockServer {
     /// server answers 404 there, so the test has a typo.
     pub fn respond(&self, path: &str, reply: MockReply) {
         let path = self.known_operation("respond", path);
-        self.script().sticky.insert(path, reply);
+        self.script().sticky.insert(path, Sticky::Reply(reply));
+    }
+
+    /// Answers every later request to the operation at `path` with the reply `responder` makes
+    /// from the request's JSON body, replacing an earlier sticky reply or responder;
+    /// [enqueued](Self::enqueue) replies still go first. The responder runs only for requests
+    /// that passed every check (token, JSON, schema), outside the mock's lock, on the server's
+    /// task: keep it quick.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use gewe::mock::{MockReply, MockServer};
+    /// use serde_json::json;
+    ///
+    /// let mock = MockServer::start().await?;
+    /// // Echo who the message went to, so that each caller can check it got its own answer.
+    /// mock.respond_with("/message/postText", |body| {
+    ///     MockReply::ok(Some(json!({"toWxid": body["toWxid"], "newMsgId": 1, "msgId": 1,
+    ///                               "createTime": 0, "type": 1})))
+    /// });
+    /// let client = mock.client()?;
+    /// let sent = client
+    ///     .message_post_text(&gewe::types::MessagePostTextRequest {
+    ///         app_id: "wx_app".into(),
+    ///         to_wxid: "wxid_friend".into(),
+    ///         content: "hi".into(),
+    ///         ats: None,
+    ///     })
+    ///     .await?;
+    /// assert_eq!(sent.to_wxid.as_deref(), Some("wxid_friend"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// When `path` is not an operation of the spec, as in [`respond`](Self::respond).
+    pub fn respond_with<F>(&self, path: &str, responder: F)
+    where
+        F: Fn(&Value) -> MockReply + Send + Sync + 'static,
+    {
+        let path = self.known_operation("respond_with", path);
+        self.script()
+            .sticky
+            .insert(path, Sticky::With(Arc::new(responder)));
     }
 
     /// Answers the next request to the operation at `path` with `reply`, once. Replies enqueued
@@ -634,8 +687,19 @@ async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
     let scripted = {
         let mut script = core.script();
         let queued = script.queued.get_mut(&path).and_then(VecDeque::pop_front);
-        queued.or_else(|| script.sticky.get(&path).cloned())
+        match queued {
+            Some(reply) => Some(Sticky::Reply(reply)),
+            None => script.sticky.get(&path).cloned(),
+        }
     };
+    // The lock is released: a responder may take its time or call the mock.
+    let scripted = scripted.map(|sticky| match sticky {
+        Sticky::Reply(reply) => reply,
+        Sticky::With(responder) => {
+            let body = parsed.as_ref().unwrap_or(&Value::Null);
+            responder(body)
+        }
+    });
     let reply = scripted.unwrap_or_else(|| MockReply {
         status: StatusCode::OK,
         content_type: HeaderValue::from_static("application/json"),

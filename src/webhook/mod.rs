@@ -873,3 +873,38 @@ mod tests {
         assert!(w.check_and_insert(Some(""), &9u64.into()));
     }
 }
+
+/// The receiver's request handler without a socket, for `cargo fuzz` (`--cfg fuzzing` only).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub struct FuzzReceiver {
+    ingress: Arc<Ingress>,
+    rx: mpsc::Receiver<Event>,
+}
+
+#[cfg(fuzzing)]
+impl FuzzReceiver {
+    /// A receiver at `/cb` with the secret `s3cret`, dedup on, an allowlist when `allow` is set,
+    /// bodies up to `max_body_bytes`.
+    pub fn new(allow: Option<Vec<String>>, max_body_bytes: usize) -> Self {
+        let (tx, rx) = mpsc::channel(16);
+        let ingress = Arc::new(Ingress {
+            base: "/cb".to_owned(),
+            secret: Some(b"s3cret".to_vec()),
+            allow: allow.map(|a| a.into_iter().collect()),
+            max_body_bytes,
+            dedup: Some(Mutex::new(DedupWindow::new(1024, DEFAULT_DEDUP_MAX_AGE))),
+            tx,
+            stats: Arc::new(Counters::default()),
+        });
+        FuzzReceiver { ingress, rx }
+    }
+
+    /// Hands one request to the handler; the status, and the event queued for the handler.
+    pub async fn deliver(&mut self, request: Request) -> (StatusCode, Option<Event>) {
+        let status = receive(State(Arc::clone(&self.ingress)), request)
+            .await
+            .status();
+        (status, self.rx.try_recv().ok())
+    }
+}
