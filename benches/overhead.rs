@@ -69,6 +69,8 @@ async fn hand_written(f: &Fixture) -> HandData {
         .http
         .post(&f.url)
         .header("X-GEWE-TOKEN", &f.token)
+        // gewe sets its 60 s default on every request: the same timer here.
+        .timeout(std::time::Duration::from_secs(60))
         .json(&f.body)
         .send()
         .await

@@ -52,6 +52,8 @@ impl Sides {
             .http
             .post(&self.url)
             .header("X-GEWE-TOKEN", TOKEN)
+            // gewe sets its 60 s default on every request: the same timer here.
+            .timeout(Duration::from_secs(60))
             .json(&self.body)
             .send()
             .await

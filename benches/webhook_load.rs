@@ -53,6 +53,8 @@ fn ms(text: &str) -> f64 {
         (n, 1.0)
     } else if let Some(n) = text.strip_suffix('s') {
         (n, 1000.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
     } else {
         (text, 1.0)
     };
@@ -80,6 +82,14 @@ fn wrk(url: &str, script: &std::path::Path, prefix: &str) -> Run {
             std::process::exit(2);
         });
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() || !text.contains("Requests/sec:") {
+        eprintln!(
+            "wrk failed ({}):\n{text}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::process::exit(1);
+    }
     let field = |prefix: &str| -> Option<String> {
         text.lines()
             .map(str::trim)
@@ -172,6 +182,7 @@ fn main() {
     println!("round  dedup   req/s     p50 ms  p99 ms  requests  non-2xx  socket errors");
     let mut ratios = Vec::new();
     let mut p99s = Vec::new();
+    let mut all_ok = true;
     for round in 0..rounds {
         // Alternate which goes first, so that a drift in the machine's load hits both.
         let order = if round % 2 == 0 {
@@ -196,6 +207,7 @@ fn main() {
                 run.errors
             );
             rps[usize::from(!dedup)] = run.requests_per_sec;
+            all_ok &= run.non_2xx == 0 && run.errors == 0 && run.requests > 0;
             if dedup {
                 p99s.push(run.p99_ms);
             }
@@ -237,6 +249,15 @@ fn main() {
     assert_eq!(
         stats.duplicates, 0,
         "distinct ids were taken for duplicates"
+    );
+    assert_eq!(stats.queue_full, 0, "answers of 503 would inflate the rate");
+    assert_eq!(
+        stats.queued, stats.requests,
+        "every request was a new event"
+    );
+    assert!(
+        all_ok,
+        "a round had non-2xx answers or socket errors: see the table"
     );
     let _ = std::fs::remove_file(&script);
     rt.block_on(async {

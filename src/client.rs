@@ -289,7 +289,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The whole-request timeout; default 60 s. `None` turns it off.
+    /// The timeout of one attempt, from sending the request to the end of the answer's body;
+    /// default 60 s. `None` turns it off. With a [`retry`](Self::retry) policy each attempt has
+    /// its own.
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = Some(timeout.into());
         self

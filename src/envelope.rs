@@ -59,9 +59,14 @@ pub(crate) async fn read_body(
             first = Some(chunk);
             continue;
         }
-        // Grow by doubling, but never past the limit: the buffer stays within `limit` bytes.
+        // Grow at least twofold, to sizes `limit / 2^k`: the buffer never passes the limit, and
+        // the last move (from limit/2 to limit) holds at most 1.5 × the limit while it copies.
         if body.capacity() < needed {
-            let target = (body.capacity() * 2).max(needed).min(limit);
+            let want = needed.max(body.capacity().saturating_mul(2));
+            let mut target = limit;
+            while target / 2 >= want {
+                target /= 2;
+            }
             body.reserve_exact(target - body.len());
         }
         if let Some(f) = first.take() {

@@ -17,6 +17,9 @@ use std::time::Duration;
 /// Retry `n` waits a random time in `[0, min(max_backoff, initial_backoff × 2ⁿ)]` ("full
 /// jitter"), so that many clients refused by one restarting server do not retry in step.
 ///
+/// The client's [timeout](crate::ClientBuilder::timeout) and connect timeout apply to each
+/// attempt: a call may take up to `max_retries + 1` attempts plus the waits between them.
+///
 /// ```
 /// use std::time::Duration;
 ///
@@ -76,7 +79,7 @@ impl RetryPolicy {
         if cap_nanos == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos(random_u64() % (cap_nanos + 1).max(1))
+        Duration::from_nanos(random_u64() % cap_nanos.saturating_add(1))
     }
 }
 

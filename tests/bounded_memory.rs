@@ -40,7 +40,7 @@ async fn huge_server(declare_length: bool) -> (SocketAddr, Arc<AtomicU64>) {
                 if sock.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
-                // `{"ret":200,"msg":"xxxx…` in 64 KiB pieces, never closed: only the cap ends it.
+                // `x` bytes in 64 KiB pieces, never ending early: only the cap stops the read.
                 let piece = vec![b'x'; 64 * 1024];
                 let mut sent = 0u64;
                 while sent < HUNDRED_MB {
@@ -91,9 +91,11 @@ async fn call(declare_length: bool, cap: Option<usize>) -> (Error, usize, u64) {
 async fn hundred_megabyte_bodies_are_refused_with_bounded_memory() {
     let mut report = Vec::new();
     for (declare_length, cap, bound) in [
-        // Streamed in: the cap ends the read, and the buffer never grows past the cap.
-        (false, Some(MIB), MIB + 2 * MIB),
-        (false, None, 32 * MIB + 2 * MIB),
+        // Streamed in: the cap ends the read, and the buffer never grows past the cap. The
+        // allocator counts a growing buffer's old and new blocks as both live (as during a
+        // copying realloc), so the last doubling can show 1.5 × the cap.
+        (false, Some(MIB), MIB + MIB / 2 + 2 * MIB),
+        (false, None, 32 * MIB + 16 * MIB + 2 * MIB),
         // Declared: refused from the headers, before any of the body is read.
         (true, Some(MIB), 2 * MIB),
         (true, None, 2 * MIB),
@@ -113,9 +115,11 @@ async fn hundred_megabyte_bodies_are_refused_with_bounded_memory() {
             growth <= bound,
             "heap grew by {growth} B for a {limit} B cap (declared: {declare_length})"
         );
+        // What the server got out before the client stopped: the cap plus what the sockets'
+        // buffers hold, far from 100 MB.
         assert!(
-            written < HUNDRED_MB,
-            "the client read the whole 100 MB body"
+            written < (limit + 16 * MIB) as u64,
+            "the server wrote {written} B against a {limit} B cap: the client read on"
         );
         report.push(format!(
             "declared={declare_length} cap={limit} B: heap peak +{growth} B, server wrote {written} B"

@@ -1,7 +1,10 @@
-//! Fault injection on a raw TCP server on loopback: resets, slow answers, HTML, truncated JSON,
-//! 100 MB bodies. Every fault is tried with a retry policy switched on, and the server counts
-//! whole requests, so each test also proves that a send that may have reached the server is
-//! delivered exactly once.
+//! Fault injection on a raw TCP server on loopback: resets, slow answers, HTML, truncated JSON.
+//! (100 MB bodies are in `bounded_memory.rs`.) Every fault is tried with a retry policy switched
+//! on, and the server counts accepted connections and whole requests, so each test also proves
+//! that a send that may have reached the server is sent exactly once. The faults that fail the
+//! call before any answer arrives (reset on accept, reset or close after the request, a server
+//! slower than the timeout) are the ones the retry loop sees; the others fail while the answer
+//! is read, after it.
 
 use gewe::types::MessagePostTextRequest;
 use gewe::{Client, Error, RetryPolicy};
@@ -19,6 +22,10 @@ const OK_BODY: &str = r#"{"ret":200,"msg":"操作成功","data":{"toWxid":"wxid_
 enum Fault {
     /// A valid answer.
     Answer,
+    /// A TCP reset as soon as the connection is accepted, before the request is read.
+    ResetOnAccept,
+    /// The request is read, then a TCP reset with no answer.
+    ResetAfterRequest,
     /// Headers promising 100,000 bytes, 512 of them, then a TCP reset.
     ResetMidBody,
     /// The request is read and the connection closed without an answer.
@@ -35,6 +42,8 @@ enum Fault {
 
 struct RawServer {
     addr: SocketAddr,
+    /// Connections accepted: a retry would open another.
+    connections: Arc<AtomicUsize>,
     /// Whole requests read: each one is a send the server received.
     requests: Arc<AtomicUsize>,
 }
@@ -48,14 +57,20 @@ impl RawServer {
     fn serve(listener: TcpListener, fault: Fault) -> RawServer {
         let addr = listener.local_addr().expect("addr");
         let requests = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&requests);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (counter, accepted) = (Arc::clone(&requests), Arc::clone(&connections));
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let counter = Arc::clone(&counter);
                 tokio::spawn(async move { connection(sock, fault, counter).await });
             }
         });
-        RawServer { addr, requests }
+        RawServer {
+            addr,
+            connections,
+            requests,
+        }
     }
 
     fn client(&self, timeout: Duration) -> Client {
@@ -64,6 +79,10 @@ impl RawServer {
 
     fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -118,6 +137,10 @@ fn answer(status: &str, content_type: &str, body: &str) -> Vec<u8> {
 }
 
 async fn connection(mut sock: TcpStream, fault: Fault, requests: Arc<AtomicUsize>) {
+    if let Fault::ResetOnAccept = fault {
+        let _ = sock.set_zero_linger();
+        return;
+    }
     while read_request(&mut sock).await {
         requests.fetch_add(1, Ordering::SeqCst);
         match fault {
@@ -125,6 +148,11 @@ async fn connection(mut sock: TcpStream, fault: Fault, requests: Arc<AtomicUsize
                 let _ = sock
                     .write_all(&answer("200 OK", "application/json", OK_BODY))
                     .await;
+            }
+            Fault::ResetOnAccept => unreachable!("handled before reading"),
+            Fault::ResetAfterRequest => {
+                let _ = sock.set_zero_linger();
+                return;
             }
             Fault::ResetMidBody => {
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
@@ -176,8 +204,9 @@ fn send() -> MessagePostTextRequest {
     }
 }
 
-/// One send through a server with `fault`; the error, and how many requests the server read
-/// once any retry would have had time to happen.
+/// One send through a server with `fault`; the error, how many requests the server read once
+/// any retry would have had time to happen, and how long the call took. Fails when the client
+/// opened a second connection: that would be a retry.
 async fn send_through(fault: Fault, timeout: Duration) -> (Result<(), Error>, usize, Duration) {
     let server = RawServer::start(fault).await;
     let client = server.client(timeout);
@@ -186,7 +215,32 @@ async fn send_through(fault: Fault, timeout: Duration) -> (Result<(), Error>, us
     let elapsed = started.elapsed();
     // Longer than the policy's largest backoff: a retry would have arrived by now.
     tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        server.connections(),
+        1,
+        "{fault:?}: the client connected again, so it retried ({result:?})"
+    );
     (result, server.requests(), elapsed)
+}
+
+#[tokio::test]
+async fn reset_on_accept_is_a_transport_error_not_retried() {
+    let (result, requests, _) = send_through(Fault::ResetOnAccept, Duration::from_secs(10)).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    // The connection was made, so the request may have been written: it is not a connect error.
+    assert!(err.may_have_reached_server(), "{err:?}");
+    assert!(requests <= 1);
+}
+
+#[tokio::test]
+async fn reset_after_the_request_is_a_transport_error_sent_once() {
+    let (result, requests, _) =
+        send_through(Fault::ResetAfterRequest, Duration::from_secs(10)).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.may_have_reached_server(), "{err:?}");
+    assert_eq!(requests, 1, "a send that reached the server was sent again");
 }
 
 #[tokio::test]
@@ -275,9 +329,22 @@ async fn connect_errors_are_retried_and_the_send_arrives_once() {
     let port_holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = port_holder.local_addr().expect("addr");
     drop(port_holder); // nothing listens: connections are refused
-    let client = client_for(addr, Duration::from_secs(10));
+                       // Many short waits: the server comes up long before they run out, however the jitter falls.
+    let client = Client::builder()
+        .token("t0ken-faults")
+        .base_url(format!("http://{addr}/gewe/v2/api"))
+        .retry(
+            RetryPolicy::connect_errors(1000)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .expect("client");
+    let retries = RetryCounter::install();
     let call = tokio::spawn(async move { client.message_post_text(&send()).await });
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    while retries.count() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let listener = TcpListener::bind(addr).await.expect("rebind the port");
     let server = RawServer::serve(listener, Fault::Answer);
     let sent = call
@@ -286,6 +353,7 @@ async fn connect_errors_are_retried_and_the_send_arrives_once() {
         .expect("the retry reaches the server");
     assert_eq!(sent.to_wxid.as_deref(), Some("wxid_friend"));
     tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.connections(), 1);
     assert_eq!(server.requests(), 1);
 }
 
@@ -295,30 +363,86 @@ async fn retry_gives_up_after_max_retries_and_no_retry_is_the_default() {
         .expect("bind")
         .local_addr()
         .expect("addr");
-    let policy = RetryPolicy::connect_errors(2)
-        .initial_backoff(Duration::from_millis(100))
-        .max_backoff(Duration::from_millis(100));
-    assert_eq!(policy.max_retries(), 2);
+    let policy = RetryPolicy::connect_errors(3)
+        .initial_backoff(Duration::from_millis(10))
+        .max_backoff(Duration::from_millis(20));
+    assert_eq!(policy.max_retries(), 3);
     let retrying = Client::builder()
         .token("t")
         .base_url(format!("http://{addr}/gewe/v2/api"))
         .retry(policy)
         .build()
         .expect("client");
+    let retries = RetryCounter::install();
     let err = retrying.message_post_text(&send()).await.unwrap_err();
     assert!(
         matches!(err, Error::Transport(_)) && !err.may_have_reached_server(),
         "{err:?}"
     );
+    assert_eq!(retries.count(), 3, "three retries, then the connect error");
     let plain = Client::builder()
         .token("t")
         .base_url(format!("http://{addr}/gewe/v2/api"))
         .build()
         .expect("client");
-    let started = Instant::now();
+    let retries = RetryCounter::install();
     let err = plain.message_post_text(&send()).await.unwrap_err();
     assert!(!err.may_have_reached_server(), "{err:?}");
-    assert!(started.elapsed() < Duration::from_millis(100));
+    assert_eq!(retries.count(), 0, "no policy, no retry");
+}
+
+/// Counts the client's "retrying" debug events on this thread (the tests' runtime is
+/// single-threaded, so the client's code runs here).
+struct RetryCounter {
+    count: Arc<AtomicUsize>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl RetryCounter {
+    fn install() -> RetryCounter {
+        let count = Arc::new(AtomicUsize::new(0));
+        let guard = tracing::subscriber::set_default(Events(Arc::clone(&count)));
+        RetryCounter {
+            count,
+            _guard: guard,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+struct Events(Arc<AtomicUsize>);
+
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Events {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0.contains("could not connect; retrying") {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 /// The same through the mock: a send answered after the timeout is recorded once.

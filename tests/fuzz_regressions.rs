@@ -1,6 +1,7 @@
-//! Inputs that the fuzzers (`fuzz/`) found, replayed through the public API with the fuzz
-//! targets' checks: each file in `fuzz/regressions/<target>/` is one input, its first byte the
-//! target's mode. A new finding is kept by copying its file there.
+//! Inputs that the fuzzers (`fuzz/`) found, replayed through the public API: each file in
+//! `fuzz/regressions/<target>/` is one input, its first byte the target's mode, and the replay
+//! makes the target's main checks (the fuzz targets themselves also replay the folder in CI).
+//! A new finding is kept by copying its file there.
 
 use gewe::events::Event;
 use gewe::mock::{MockReply, MockServer};
@@ -60,8 +61,14 @@ async fn envelope_findings_decode_as_the_fuzz_target_requires() {
             Err(error) => {
                 if let Some(api) = error.as_api() {
                     assert_ne!(api.ret, 200, "{name}");
+                    assert_eq!(Some(api.ret), ret, "{name}: ret changed");
                 }
-                let shown = format!("{error}\n{error:?}");
+                let mut shown = format!("{error}\n{error:?}");
+                let mut source = std::error::Error::source(&error);
+                while let Some(s) = source {
+                    shown.push_str(&format!("\n{s}\n{s:?}"));
+                    source = s.source();
+                }
                 assert!(!shown.contains(&token), "{name}: the token leaked");
             }
         }
@@ -103,16 +110,86 @@ async fn invalid_utf8_is_tolerated_in_an_ignored_field_only() {
     assert!(matches!(err, gewe::Error::Decode(_)), "{err:?}");
 }
 
+/// The callback target's message template (`fuzz/fuzz_targets/callback.rs`), for odd modes.
+fn message_with_content(mode: u8, content: &str) -> Value {
+    const MSG_TYPES: [i64; 16] = [
+        1, 3, 34, 37, 42, 43, 47, 48, 49, 51, 10000, 10002, 0, -1, 9999, 49,
+    ];
+    let msg_type = MSG_TYPES[usize::from(mode >> 1) % MSG_TYPES.len()];
+    let from = if mode & 0x20 != 0 {
+        "34757816141@chatroom"
+    } else {
+        "wxid_friend"
+    };
+    serde_json::json!({
+        "TypeName": "AddMsg", "Appid": "wx_app", "Wxid": "wxid_bot",
+        "Data": {
+            "MsgId": 1, "NewMsgId": 7773749793478223190u64, "MsgType": msg_type,
+            "FromUserName": {"string": from}, "ToUserName": {"string": "wxid_bot"},
+            "Content": {"string": content}, "PushContent": "在群聊中@了你",
+            "MsgSource": content, "CreateTime": 1705043418
+        }
+    })
+}
+
 #[test]
 fn callback_findings_classify_without_losing_the_delivery() {
     for (name, bytes) in inputs("callback") {
-        let Some((_, rest)) = bytes.split_first() else {
+        let Some((&mode, rest)) = bytes.split_first() else {
             continue;
         };
-        if let Ok(value) = serde_json::from_slice::<Value>(rest) {
-            let event = Event::from_value(value.clone());
-            assert_eq!(event.raw(), &value, "{name}");
-            let _ = (event.sender(), event.chat_id(), event.is_mentioned());
+        let delivery = if mode % 2 == 0 {
+            match serde_json::from_slice::<Value>(rest) {
+                Ok(value) => value,
+                Err(_) => continue,
+            }
+        } else {
+            message_with_content(mode, &String::from_utf8_lossy(rest))
+        };
+        let event = Event::from_value(delivery.clone());
+        assert_eq!(event.raw(), &delivery, "{name}");
+        let _ = (event.sender(), event.chat_id(), event.is_mentioned());
+        if let Some(m) = event.message() {
+            let _ = (m.body(), m.at_list(), m.xml_text("msg/appmsg/title"));
         }
     }
+}
+
+/// Webhook findings, over HTTP to a real receiver with the target's path and secret.
+#[tokio::test]
+async fn webhook_findings_get_a_documented_status() {
+    use gewe::webhook::WebhookServer;
+    let files = inputs("webhook");
+    let running = WebhookServer::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .path("/cb")
+        .secret_path("s3cret")
+        .handler(|_event: Event| async { Ok::<(), String>(()) })
+        .start()
+        .await
+        .expect("webhook");
+    gewe::install_tls_provider();
+    let http = reqwest::Client::new();
+    for (name, bytes) in files {
+        let Some((&mode, body)) = bytes.split_first() else {
+            continue;
+        };
+        let path = match (mode >> 2) & 0x03 {
+            0 | 1 => "/cb/s3cret",
+            2 => "/cb/s3cret/",
+            _ => "/cb/wrong",
+        };
+        let url = format!("http://{}{path}", running.local_addr());
+        let request = if mode & 0x03 == 0x03 {
+            http.get(url)
+        } else {
+            http.post(url).body(body.to_vec())
+        };
+        let status = request.send().await.expect("answered").status().as_u16();
+        assert!(
+            [200, 400, 403, 404, 405, 413, 503].contains(&status),
+            "{name}: status {status}"
+        );
+    }
+    running.shutdown().await;
 }

@@ -15,7 +15,7 @@ fn main() -> std::io::Result<()> {
     envelopes.sort();
     envelopes.dedup();
     for (i, text) in envelopes.iter().enumerate() {
-        // Mode 0 is HTTP 200; mode 4 is HTTP 500, for the failure examples as GeWe never sends.
+        // Mode 0: HTTP 200, as GeWe sends its failures too.
         write("envelope", &format!("doc-{i:03}"), 0, text.as_bytes())?;
     }
     let mut fixtures: Vec<_> = fs::read_dir("../tests/fixtures/callbacks")?

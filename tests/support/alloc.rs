@@ -41,10 +41,13 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Counted as if the old and new blocks were both live, as they are while realloc copies.
+        grew(new_size);
         let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
+        if p.is_null() {
+            LIVE.fetch_sub(new_size, Ordering::Relaxed);
+        } else {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
         }
         p
     }
