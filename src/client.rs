@@ -231,7 +231,11 @@ impl progenitor_client::ClientHooks<ClientState> for generated::Client {
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         let state = self.inner();
-        request.headers_mut().insert(
+        let headers = request.headers_mut();
+        // progenitor adds `api-version` (the spec's version) to every request; GeWe's docs have
+        // no such header, so the request on the wire is only what the docs describe.
+        headers.remove("api-version");
+        headers.insert(
             HeaderName::from_static("x-gewe-token"),
             state.token_header.clone(),
         );

@@ -466,3 +466,38 @@ async fn mock_records_a_timed_out_send_once() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(mock.received_for("/message/postText").len(), 1);
 }
+
+/// The request on the wire carries the token and only the headers GeWe documents: not the
+/// `api-version` header progenitor adds to every request.
+#[tokio::test]
+async fn the_wire_request_has_the_token_and_no_api_version_header() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let head = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = sock.read(&mut buf).await.expect("read");
+        let _ = sock
+            .write_all(&answer("200 OK", "application/json", OK_BODY))
+            .await;
+        String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase()
+    });
+    client_for(addr, Duration::from_secs(10))
+        .message_post_text(&send())
+        .await
+        .expect("sent");
+    let head = head.await.expect("server");
+    assert!(
+        head.starts_with("post /gewe/v2/api/message/posttext http/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\nx-gewe-token: t0ken-faults\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\ncontent-type: application/json\r\n"),
+        "{head}"
+    );
+    assert!(!head.contains("api-version"), "{head}");
+}
