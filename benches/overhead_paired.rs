@@ -42,7 +42,7 @@ struct HandData {
 struct Sides {
     gewe: gewe::Client,
     http: reqwest::Client,
-    url: String,
+    base: String,
     body: gewe::types::MessagePostTextRequest,
 }
 
@@ -50,7 +50,8 @@ impl Sides {
     async fn hand(&self) {
         let bytes = self
             .http
-            .post(&self.url)
+            // Built per call, as a client of many endpoints does (and as gewe does).
+            .post(format!("{}/message/postText", self.base))
             .header("X-GEWE-TOKEN", TOKEN)
             // gewe sets its 60 s default on every request: the same timer here.
             .timeout(Duration::from_secs(60))
@@ -116,7 +117,7 @@ fn main() {
         Arc::new(Sides {
             gewe,
             http: reqwest::Client::new(),
-            url: format!("{base}/message/postText"),
+            base: base.clone(),
             body,
         })
     });

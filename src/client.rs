@@ -231,11 +231,9 @@ impl progenitor_client::ClientHooks<ClientState> for generated::Client {
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         let state = self.inner();
-        let headers = request.headers_mut();
-        // progenitor adds `api-version` (the spec's version) to every request; GeWe's docs have
-        // no such header, so the request on the wire is only what the docs describe.
-        headers.remove("api-version");
-        headers.insert(
+        // The generated methods send no header of their own (the build removes progenitor's
+        // `api-version`): the token is the one header GeWe documents.
+        request.headers_mut().insert(
             HeaderName::from_static("x-gewe-token"),
             state.token_header.clone(),
         );
