@@ -3,8 +3,10 @@
 //! loopback, in the same run. Run: `cargo bench --bench overhead`.
 
 use divan::Bencher;
+
+#[path = "support/hand.rs"]
+mod hand;
 use gewe::mock::MockServer;
-use serde::Deserialize;
 use std::sync::OnceLock;
 
 fn main() {
@@ -14,7 +16,7 @@ fn main() {
 struct Fixture {
     rt: tokio::runtime::Runtime,
     _mock: MockServer,
-    url: String,
+    base: String,
     token: String,
     gewe: gewe::Client,
     http: reqwest::Client,
@@ -29,7 +31,7 @@ fn fixture() -> &'static Fixture {
         let gewe = mock.client().unwrap();
         let body = serde_json::from_value(serde_json::json!({"appId": "wx_app", "toWxid": "wxid_friend", "content": "hello", "ats": ""})).unwrap();
         Fixture {
-            url: format!("{}/message/postText", mock.base_url()),
+            base: mock.base_url(),
             token: mock.token().to_string(),
             rt,
             _mock: mock,
@@ -40,47 +42,8 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// The minimal hand-written equivalent of `MessagePostTextData` and its envelope.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct HandEnvelope {
-    ret: i64,
-    msg: Option<String>,
-    data: Option<HandData>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct HandData {
-    #[serde(rename = "toWxid")]
-    to_wxid: Option<String>,
-    #[serde(rename = "createTime")]
-    create_time: Option<i64>,
-    #[serde(rename = "msgId")]
-    msg_id: Option<u64>,
-    #[serde(rename = "newMsgId")]
-    new_msg_id: Option<u64>,
-    #[serde(rename = "type")]
-    kind: Option<i64>,
-}
-
-async fn hand_written(f: &Fixture) -> HandData {
-    let bytes = f
-        .http
-        .post(&f.url)
-        .header("X-GEWE-TOKEN", &f.token)
-        // gewe sets its 60 s default on every request: the same timer here.
-        .timeout(std::time::Duration::from_secs(60))
-        .json(&f.body)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let env: HandEnvelope = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(env.ret, 200);
-    env.data.unwrap()
+async fn hand_written(f: &Fixture) -> hand::HandData {
+    hand::post_text(&f.http, &f.base, &f.token, &f.body).await
 }
 
 async fn via_gewe(f: &Fixture) -> gewe::types::MessagePostTextData {

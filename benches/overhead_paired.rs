@@ -10,34 +10,14 @@
 
 use axum::routing::post;
 use axum::Router;
-use serde::Deserialize;
+#[path = "support/hand.rs"]
+mod hand;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const OK_BODY: &str = r#"{"ret":200,"msg":"操作成功","data":{"toWxid":"wxid_friend","createTime":1705043418,"msgId":640356095,"newMsgId":7773749793478223190,"type":1}}"#;
 const TOKEN: &str = "bench-token";
 const IN_FLIGHT: usize = 64;
-
-/// The hand-written equivalent of `MessagePostTextData` and its envelope.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct HandEnvelope {
-    ret: i64,
-    msg: Option<String>,
-    data: Option<HandData>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-#[serde(rename_all = "camelCase")]
-struct HandData {
-    to_wxid: Option<String>,
-    create_time: Option<i64>,
-    msg_id: Option<u64>,
-    new_msg_id: Option<u64>,
-    #[serde(rename = "type")]
-    kind: Option<i64>,
-}
 
 struct Sides {
     gewe: gewe::Client,
@@ -48,23 +28,8 @@ struct Sides {
 
 impl Sides {
     async fn hand(&self) {
-        let bytes = self
-            .http
-            // Built per call, as a client of many endpoints does (and as gewe does).
-            .post(format!("{}/message/postText", self.base))
-            .header("X-GEWE-TOKEN", TOKEN)
-            // gewe sets its 60 s default on every request: the same timer here.
-            .timeout(Duration::from_secs(60))
-            .json(&self.body)
-            .send()
-            .await
-            .expect("sent")
-            .bytes()
-            .await
-            .expect("body");
-        let env: HandEnvelope = serde_json::from_slice(&bytes).expect("decodes");
-        assert_eq!(env.ret, 200);
-        std::hint::black_box(env.data.expect("data"));
+        let data = hand::post_text(&self.http, &self.base, TOKEN, &self.body).await;
+        std::hint::black_box(data);
     }
 
     async fn gewe(&self) {
