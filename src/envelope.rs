@@ -8,6 +8,7 @@ use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// How much of a body an error shows.
@@ -164,35 +165,38 @@ fn decode_error(
 }
 
 /// Reads any envelope, whatever `data` holds. `None` when the body is not one.
+///
+/// Only `ret`, `msg` and `data` (and, inside `data`, `code` and `msg`) are read; every other
+/// field is skipped unparsed, as the success path skips it, so that a field nobody reads (an
+/// out-of-range number, say) cannot hide GeWe's `ret` and `msg`. Invalid UTF-8 is replaced.
 pub(crate) fn failure(
     operation: &'static str,
     status: StatusCode,
     body: &[u8],
     token: &Token,
 ) -> Option<ApiError> {
-    let mut v: Value = serde_json::from_slice(body).ok()?;
-    let obj = v.as_object_mut()?;
-    let ret = match obj.get("ret")? {
+    let text = String::from_utf8_lossy(body);
+    let head: Fields<'_> = serde_json::from_str(&text).ok()?;
+    let ret = match parse(head.get("ret")?)? {
         Value::Number(n) => n.as_i64()?,
         Value::String(s) => s.trim().parse().ok()?,
         _ => return None,
     };
-    let msg = match obj.remove("msg") {
+    let msg = head.get("msg").and_then(|raw| match parse(raw) {
         Some(Value::String(s)) => Some(token.mask(&s)),
-        Some(Value::Null) | None => None,
+        Some(Value::Null) => None,
         Some(other) => Some(token.mask(&other.to_string())),
+        None => Some(token.mask(raw.get())),
+    });
+    let data = head.get("data").filter(|d| d.get() != "null");
+    // `data` whole, when it parses; its `code` and `msg` even when it does not.
+    let inner = data.and_then(|d| serde_json::from_str::<Fields<'_>>(d.get()).ok());
+    let field = |k: &str| match parse(inner.as_ref()?.get(k)?)? {
+        Value::String(s) => Some(token.mask(&s)),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     };
-    let mut data = obj.remove("data").filter(|d| !d.is_null());
-    if let Some(d) = data.as_mut() {
-        token.mask_value(d);
-    }
-    let field = |k: &str| {
-        data.as_ref().and_then(|d| d.get(k)).and_then(|c| match c {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-    };
+    let data = data.and_then(parse);
     Some(ApiError {
         operation,
         status,
@@ -200,8 +204,49 @@ pub(crate) fn failure(
         msg,
         code: field("code"),
         detail: field("msg"),
-        data,
+        data: data.map(|mut d| {
+            token.mask_value(&mut d);
+            d
+        }),
     })
+}
+
+/// A JSON object's members as raw text, unparsed; of a repeated key, the last (as `Value` reads
+/// it). Not an object: an error.
+struct Fields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'a> Fields<'a> {
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    fields.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// One member's value, when `Value` can hold it (not a number beyond `f64`'s range).
+fn parse(raw: &RawValue) -> Option<Value> {
+    serde_json::from_str(raw.get()).ok()
 }
 
 /// The start of a body for an error message, token masked.

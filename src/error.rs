@@ -130,7 +130,9 @@ pub struct ApiError {
     pub code: Option<String>,
     /// WeChat's reason from `data.msg`.
     pub detail: Option<String>,
-    /// The raw `data`, whatever its shape.
+    /// The raw `data`, whatever its shape; `None` when absent, `null`, or beyond what a
+    /// [`Value`] holds (a number past `f64`'s range), in which case `code` and `detail` are
+    /// still read.
     pub data: Option<Value>,
 }
 

@@ -65,6 +65,41 @@ async fn failure_without_data() {
     );
 }
 
+/// `data` with a number beyond f64's range: `Value` cannot hold it, but GeWe's `ret` and `msg`
+/// and WeChat's `code` and `msg` are still read (they were lost to an `Error::Status`).
+#[tokio::test]
+async fn failure_whose_data_holds_an_out_of_range_number() {
+    let (mock, client) = setup().await;
+    let body =
+        r#"{"ret":500,"msg":"搜索联系人失败","data":{"code":"-4","x":1E999,"msg":"用户不存在"}}"#;
+    mock.enqueue(OP, MockReply::raw(200, "application/json", body));
+    let err = client.contacts_search(&search()).await.unwrap_err();
+    assert!(matches!(err, Error::Api(_)), "{err:?}");
+    let api = err.as_api().expect("api error");
+    assert_eq!(
+        (
+            api.ret,
+            api.msg.as_deref(),
+            api.code.as_deref(),
+            api.detail.as_deref(),
+            &api.data
+        ),
+        (
+            500,
+            Some("搜索联系人失败"),
+            Some("-4"),
+            Some("用户不存在"),
+            &None
+        )
+    );
+    // The same out-of-range number outside `data` hides nothing either.
+    let body = r#"{"updateTime":1E448465918,"ret":500,"msg":"搜索联系人失败"}"#;
+    mock.enqueue(OP, MockReply::raw(200, "application/json", body));
+    let err = client.contacts_search(&search()).await.unwrap_err();
+    let api = err.as_api().expect("api error");
+    assert_eq!((api.ret, api.msg.as_deref()), (500, Some("搜索联系人失败")));
+}
+
 #[tokio::test]
 async fn failure_with_null_nested_msg() {
     let (mock, client) = setup().await;

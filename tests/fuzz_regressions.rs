@@ -5,7 +5,9 @@
 
 use gewe::events::Event;
 use gewe::mock::{MockReply, MockServer};
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The fuzz target's status table (`fuzz/fuzz_targets/envelope.rs`).
@@ -30,6 +32,48 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// The body's `ret` as the decoder reads it (`fuzz/fuzz_targets/envelope.rs`): a JSON object's
+/// member read alone (of a repeated key, the last), invalid UTF-8 replaced, so that a field the
+/// decoder skips cannot change it.
+fn body_ret(body: &[u8]) -> Option<i64> {
+    let members: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(&String::from_utf8_lossy(body)).ok()?;
+    match serde_json::from_str::<Value>(members.get("ret")?.get()).ok()? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The target's checks on one decoded answer.
+fn check_envelope<T>(name: &str, status: u16, body: &[u8], token: &str, result: gewe::Result<T>) {
+    let ret = body_ret(body);
+    match result {
+        Ok(_) => assert!(
+            status == 200 && ret == Some(200),
+            "{name}: success from HTTP {status} with ret {ret:?}"
+        ),
+        Err(error) => {
+            if let Some(r) = ret.filter(|&r| r != 200) {
+                assert_eq!(error.ret(), Some(r), "{name}: ret {r} lost: {error:?}");
+            }
+            if let gewe::Error::Api(api) = &error {
+                assert_ne!(api.ret, 200, "{name}");
+                assert_eq!(Some(api.ret), ret, "{name}: ret changed");
+            }
+            let mut shown = format!("{error}\n{error:?}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(s) = source {
+                shown.push_str(&format!("\n{s}\n{s:?}"));
+                source = s.source();
+            }
+            assert!(!shown.contains(token), "{name}: the token leaked");
+        }
+    }
+}
+
+/// Each finding through an operation with typed `data` (`fetchContactsList`) and through one
+/// that documents none (`pinChat`, whose `data` is skipped unread).
 #[tokio::test]
 async fn envelope_findings_decode_as_the_fuzz_target_requires() {
     let mock = MockServer::start().await.expect("mock");
@@ -37,42 +81,65 @@ async fn envelope_findings_decode_as_the_fuzz_target_requires() {
     let token = mock.token().to_owned();
     let files = inputs("envelope");
     assert!(!files.is_empty(), "fuzz/regressions/envelope is empty");
+    let typed: gewe::types::ContactsFetchContactsListRequest =
+        serde_json::from_value(serde_json::json!({"appId": "wx_app"})).unwrap();
+    let untyped: gewe::types::GroupPinChatRequest = serde_json::from_value(
+        serde_json::json!({"appId": "wx_app", "chatroomId": "34757816141@chatroom", "top": true}),
+    )
+    .unwrap();
     for (name, bytes) in files {
         let Some((&mode, body)) = bytes.split_first() else {
             continue;
         };
         let status = STATUSES[usize::from(mode) % STATUSES.len()];
-        mock.enqueue(
-            "/contacts/fetchContactsList",
-            MockReply::raw(status, "application/json", body.to_vec()),
+        let reply = || MockReply::raw(status, "application/json", body.to_vec());
+        mock.enqueue("/contacts/fetchContactsList", reply());
+        let result = client.contacts_fetch_contacts_list(&typed).await;
+        check_envelope(
+            &format!("{name} (typed data)"),
+            status,
+            body,
+            &token,
+            result,
         );
-        let request = serde_json::from_value(serde_json::json!({"appId": "wx_app"})).unwrap();
-        let result = client.contacts_fetch_contacts_list(&request).await;
-        let parsed: Option<Value> = serde_json::from_str(&String::from_utf8_lossy(body)).ok();
-        let ret = parsed
-            .as_ref()
-            .and_then(|v| v.get("ret"))
-            .and_then(Value::as_i64);
-        match result {
-            Ok(_) => assert!(
-                status == 200 && ret == Some(200),
-                "{name}: success from HTTP {status} with ret {ret:?}"
-            ),
-            Err(error) => {
-                if let Some(api) = error.as_api() {
-                    assert_ne!(api.ret, 200, "{name}");
-                    assert_eq!(Some(api.ret), ret, "{name}: ret changed");
-                }
-                let mut shown = format!("{error}\n{error:?}");
-                let mut source = std::error::Error::source(&error);
-                while let Some(s) = source {
-                    shown.push_str(&format!("\n{s}\n{s:?}"));
-                    source = s.source();
-                }
-                assert!(!shown.contains(&token), "{name}: the token leaked");
-            }
-        }
+        mock.enqueue("/group/pinChat", reply());
+        let result = client.group_pin_chat(&untyped).await;
+        check_envelope(&format!("{name} (no data)"), status, body, &token, result);
     }
+}
+
+/// The second finding: a success whose skipped `data` holds a number beyond f64's range decodes
+/// for an operation that documents no `data`, and is a decode error (not a lost `ret`) for one
+/// whose `data` is typed.
+#[tokio::test]
+async fn an_out_of_range_number_hides_no_ret() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let body = br#"{"data":{"list":[{"updateTime":1E448465918}]},"msg":"ok","ret":200}"#;
+    let untyped: gewe::types::GroupPinChatRequest = serde_json::from_value(
+        serde_json::json!({"appId": "wx_app", "chatroomId": "34757816141@chatroom", "top": true}),
+    )
+    .unwrap();
+    mock.enqueue(
+        "/group/pinChat",
+        MockReply::raw(200, "application/json", body.to_vec()),
+    );
+    client
+        .group_pin_chat(&untyped)
+        .await
+        .expect("data is not read");
+    let typed: gewe::types::ContactsFetchContactsListRequest =
+        serde_json::from_value(serde_json::json!({"appId": "wx_app"})).unwrap();
+    let friends = br#"{"data":{"friends":[1E999]},"msg":"ok","ret":200}"#;
+    mock.enqueue(
+        "/contacts/fetchContactsList",
+        MockReply::raw(200, "application/json", friends.to_vec()),
+    );
+    let err = client
+        .contacts_fetch_contacts_list(&typed)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, gewe::Error::Decode(_)), "{err:?}");
 }
 
 /// The first finding: invalid UTF-8 in `msg` of a success. serde_json skips a field it

@@ -1,10 +1,13 @@
 //! GeWe's `{ret, msg, data}` envelope, as every typed method decodes it.
 //!
 //! Input: one byte choosing the HTTP status, then the body. Checks beyond "no panic":
-//! - success only for a JSON object whose `ret` is 200 (invalid UTF-8 in an ignored field is
-//!   tolerated, as serde_json skips it unread);
-//! - an API error keeps the body's `ret`, and is never 200;
+//! - success only for a JSON object whose `ret` is 200;
+//! - a body whose `ret` is not 200 always gives an error carrying that `ret`, and an API error
+//!   is never 200;
 //! - the token never shows in any error's `Display`, `Debug` or `source()` chain.
+//!
+//! The check reads `ret` as the decoder does: the other members are skipped unparsed, so an
+//! out-of-range number or invalid UTF-8 in a field nobody reads changes nothing.
 #![no_main]
 
 use gewe::types::{
@@ -13,7 +16,9 @@ use gewe::types::{
 };
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 const TOKEN: &str = "tok_FUZZ_6b1d0c1f";
 const STATUSES: [u16; 8] = [200, 200, 200, 200, 500, 502, 404, 429];
@@ -31,29 +36,32 @@ fuzz_target!(|data: &[u8]| {
     check::<LoginCheckOnlineData>(status, body);
 });
 
+/// The body's `ret`: a JSON object's member read alone (of a repeated key, the last), invalid
+/// UTF-8 replaced, as a number or a string of digits.
+fn body_ret(body: &[u8]) -> Option<i64> {
+    let members: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(&String::from_utf8_lossy(body)).ok()?;
+    match serde_json::from_str::<Value>(members.get("ret")?.get()).ok()? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 fn check<D: DeserializeOwned>(status: u16, body: &[u8]) {
-    // serde_json skips a field it ignores (`msg` on success) without checking its UTF-8, so read
-    // the body as the decoder can: invalid UTF-8 replaced.
-    let parsed: Option<Value> = serde_json::from_str(&String::from_utf8_lossy(body)).ok();
-    let ret = parsed.as_ref().and_then(|v| v.get("ret"));
+    let ret = body_ret(body);
     match gewe::fuzzing::decode::<D>(status, body, TOKEN) {
         Ok(_) => {
             assert_eq!(status, 200, "success from HTTP {status}");
-            assert_eq!(
-                ret.and_then(Value::as_i64),
-                Some(200),
-                "success without ret 200"
-            );
+            assert_eq!(ret, Some(200), "success without ret 200");
         }
         Err(error) => {
+            if let Some(r) = ret.filter(|&r| r != 200) {
+                assert_eq!(error.ret(), Some(r), "ret {r} lost: {error:?}");
+            }
             if let gewe::Error::Api(api) = &error {
                 assert_ne!(api.ret, 200, "an API error with ret 200");
-                let body_ret = match ret {
-                    Some(Value::Number(n)) => n.as_i64(),
-                    Some(Value::String(s)) => s.trim().parse().ok(),
-                    _ => None,
-                };
-                assert_eq!(Some(api.ret), body_ret, "ret changed");
+                assert_eq!(Some(api.ret), ret, "ret changed");
             }
             let mut shown = format!("{error}\n{error:?}");
             let mut source = std::error::Error::source(&error);
