@@ -60,6 +60,7 @@ use crate::Id;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::ops::Deref;
 
 const CHATROOM_SUFFIX: &str = "@chatroom";
@@ -71,6 +72,9 @@ const NOTIFY_ALL: &str = "notify@all";
 const INVITE_TITLE: &str = "邀请你加入群聊";
 /// The invitation link of a group-invitation card, whatever the language.
 const INVITE_URL: &str = "addchatroombyinvite";
+/// How many times its XML's size a filled notice may grow to. A real template names each
+/// member once, so its text is shorter than the XML that carries the nicknames.
+const NOTICE_GROWTH: usize = 2;
 
 /// One callback delivery from GeWe, classified. See the [module docs](self) for the rules.
 ///
@@ -291,7 +295,7 @@ impl Event {
 
     /// The device (`Appid`) the delivery is for.
     pub fn app_id(&self) -> Option<&str> {
-        self.raw().get("Appid").and_then(Value::as_str)
+        delivery_app_id(self.raw())
     }
 
     /// The envelope's `Wxid`: the bot's own account.
@@ -301,7 +305,7 @@ impl Event {
 
     /// `Data.NewMsgId`, the message's unique id, exact.
     pub fn new_msg_id(&self) -> Option<Id> {
-        Id::deserialize(self.raw().get("Data")?.get("NewMsgId")?).ok()
+        delivery_new_msg_id(self.raw())
     }
 
     /// `Data.MsgId`, exact.
@@ -333,6 +337,16 @@ impl Event {
     pub fn is_from_self(&self) -> bool {
         self.message().is_some_and(Message::is_from_self)
     }
+}
+
+/// The `Appid` of a delivery, read without classifying it.
+pub(crate) fn delivery_app_id(raw: &Value) -> Option<&str> {
+    raw.get("Appid").and_then(Value::as_str)
+}
+
+/// The `Data.NewMsgId` of a delivery, read without classifying it.
+pub(crate) fn delivery_new_msg_id(raw: &Value) -> Option<Id> {
+    Id::deserialize(raw.get("Data")?.get("NewMsgId")?).ok()
 }
 
 /// `Data` of the delivery, decoded; `None` when absent, not an object, or of other types.
@@ -468,7 +482,8 @@ fn classify_xml_system(message: Message) -> Event {
     let doc = xml::parse(message.body());
     let sysmsg = doc.descendant("sysmsg");
     let sys_type = sysmsg.and_then(|s| s.attr("type")).map(str::to_string);
-    let text = sysmsg.map(notice_text).unwrap_or_default();
+    let limit = NOTICE_GROWTH * message.body().len();
+    let text = sysmsg.map(|s| notice_text(s, limit)).unwrap_or_default();
     let kind = match sys_type.as_deref() {
         Some("revokemsg") => SystemKind::Revoke,
         Some("pat") => SystemKind::Pat,
@@ -498,7 +513,9 @@ fn classify_xml_system(message: Message) -> Event {
 
 /// The human-readable text of a `<sysmsg>`: the revoke notice, the template (its `$name$`
 /// placeholders filled with the linked members' nicknames), the plain text, or the content.
-fn notice_text(sysmsg: &xml::Element) -> String {
+/// `limit` bounds the filled template, so that no delivery makes more text than a small
+/// multiple of its own size.
+fn notice_text(sysmsg: &xml::Element, limit: usize) -> String {
     for name in [
         "replacemsg",
         "template",
@@ -517,23 +534,62 @@ fn notice_text(sysmsg: &xml::Element) -> String {
         if name != "template" {
             return text;
         }
-        let mut text = text;
+        // The first link of each name with nicknames fills its placeholder.
+        let mut fills: HashMap<String, String> = HashMap::new();
         for link in sysmsg.descendants("link") {
             let Some(placeholder) = link.attr("name").filter(|n| !n.is_empty()) else {
                 continue;
             };
+            if fills.contains_key(placeholder) {
+                continue;
+            }
             let names: Vec<String> = link
                 .descendants("nickname")
                 .map(xml::Element::text)
                 .filter(|n| !n.is_empty())
                 .collect();
             if !names.is_empty() {
-                text = text.replace(&format!("${placeholder}$"), &names.join("、"));
+                fills.insert(placeholder.to_owned(), names.join("、"));
             }
         }
-        return text;
+        return fill_template(&text, &fills, limit);
     }
     String::new()
+}
+
+/// Replaces each `$name$` of `template` that `fills` names, in one pass over the template:
+/// inserted text is never expanded again. Once the text would pass `limit` bytes, the remaining
+/// placeholders stay as written.
+fn fill_template(template: &str, fills: &HashMap<String, String>, limit: usize) -> String {
+    let mut out = String::with_capacity(template.len().min(limit));
+    let mut rest = template;
+    while let Some(open) = rest.find('$') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('$') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let name = &after[..close];
+        match fills.get(name) {
+            Some(fill) => {
+                if out.len() + fill.len() <= limit {
+                    out.push_str(fill);
+                } else {
+                    out.push_str(&rest[open..open + close + 2]);
+                }
+                rest = &after[close + 1..];
+            }
+            // Not a placeholder: keep `$name` and look again from the closing `$`, which may
+            // open the next one.
+            None => {
+                out.push('$');
+                out.push_str(name);
+                rest = &after[close..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn is_chatroom(id: &str) -> bool {
@@ -846,10 +902,11 @@ impl SystemMessage {
     pub fn members(&self) -> Vec<String> {
         let doc = xml::parse(self.message.body());
         let mut out: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for list in doc.descendants("memberlist") {
             for user in list.descendants("username") {
                 let wxid = user.text();
-                if !wxid.is_empty() && !out.contains(&wxid) {
+                if !wxid.is_empty() && seen.insert(wxid.clone()) {
                     out.push(wxid);
                 }
             }
@@ -992,5 +1049,42 @@ impl TestMessage {
     /// The whole delivery, as received.
     pub fn raw(&self) -> &Value {
         &self.raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fills(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_template_is_filled_once() {
+        let f = fills(&[("names", "$names$$names$"), ("adder", "Alice")]);
+        assert_eq!(
+            fill_template("\"$adder$\"邀请\"$names$\"加入了群聊", &f, 1000),
+            "\"Alice\"邀请\"$names$$names$\"加入了群聊"
+        );
+        // A `$` that opens no known placeholder is text, and its partner may open one.
+        assert_eq!(fill_template("$x$adder$ $", &f, 1000), "$xAlice $");
+        assert_eq!(
+            fill_template("no placeholders", &f, 1000),
+            "no placeholders"
+        );
+    }
+
+    #[test]
+    fn a_filled_template_stays_within_its_limit() {
+        let f = fills(&[("n", "0123456789")]);
+        let template = "$n$".repeat(100);
+        let text = fill_template(&template, &f, 55);
+        assert!(text.starts_with("0123456789012345678901234567890123456789012345678"));
+        assert!(text.len() <= 55 + template.len(), "{}", text.len());
+        assert!(text.ends_with("$n$"));
     }
 }

@@ -5,7 +5,9 @@
 //! not answered within **3 s**. It also delivers some messages more than once (restarts, history
 //! sync, retries), sometimes hours apart, and sends a test message when the URL is set.
 //! [`WebhookServer`] answers at once and runs the handler apart: each accepted delivery is put
-//! into a bounded queue, and one dispatcher task hands the events to the handler one at a time,
+//! into a bounded queue, and one dispatcher task classifies the deliveries (the answer reads only
+//! `Appid` and `NewMsgId`, never waiting on classification) and hands the events to the handler
+//! one at a time,
 //! in arrival order, each in its own task (a handler that panics or fails is logged with
 //! `tracing` and the next event is handed on). A handler wanting concurrency spawns its own work.
 //!
@@ -467,7 +469,8 @@ struct Ingress {
     allow: Option<HashSet<String>>,
     max_body_bytes: usize,
     dedup: Option<Mutex<DedupWindow>>,
-    tx: mpsc::Sender<Event>,
+    /// Deliveries, classified by the dispatcher.
+    tx: mpsc::Sender<Value>,
     stats: Arc<Counters>,
 }
 
@@ -599,8 +602,9 @@ async fn receive(State(ingress): State<Arc<Ingress>>, request: Request) -> Respo
         tracing::debug!("gewe webhook: GeWe's test delivery, answered 200");
         return status(StatusCode::OK);
     }
-    let event = Event::from_value(value);
-    let app_id = event.app_id().map(str::to_owned);
+    // Only the keys are read here: classifying waits for the dispatcher, so that GeWe's answer
+    // never waits on it.
+    let app_id = crate::events::delivery_app_id(&value).map(str::to_owned);
     if let Some(allow) = &ingress.allow {
         if !app_id.as_ref().is_some_and(|a| allow.contains(a)) {
             bump(&stats.rejected);
@@ -610,7 +614,7 @@ async fn receive(State(ingress): State<Arc<Ingress>>, request: Request) -> Respo
     }
     // The window stays locked from the check to the send, so two copies arriving together
     // cannot both pass; a refused send is not recorded, so GeWe's retry is accepted.
-    let mut window = match (&ingress.dedup, event.new_msg_id()) {
+    let mut window = match (&ingress.dedup, crate::events::delivery_new_msg_id(&value)) {
         (Some(dedup), Some(id)) => {
             let window = lock(dedup);
             let key = window.key(app_id.as_deref(), &id);
@@ -625,7 +629,7 @@ async fn receive(State(ingress): State<Arc<Ingress>>, request: Request) -> Respo
             return status(StatusCode::OK);
         }
     }
-    match ingress.tx.try_send(event) {
+    match ingress.tx.try_send(value) {
         Ok(()) => {
             if let Some((window, key)) = window.as_mut() {
                 window.insert_key(*key);
@@ -658,13 +662,14 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Hands queued events to the handler one at a time until the queue is closed and empty.
-async fn dispatch(mut rx: mpsc::Receiver<Event>, handler: Arc<HandlerFn>, stats: Arc<Counters>) {
-    while let Some(event) = rx.recv().await {
+/// Classifies queued deliveries and hands them to the handler one at a time until the queue is
+/// closed and empty.
+async fn dispatch(mut rx: mpsc::Receiver<Value>, handler: Arc<HandlerFn>, stats: Arc<Counters>) {
+    while let Some(delivery) = rx.recv().await {
         let handler = Arc::clone(&handler);
         // Its own task, so that a panic (even in the call that makes the future) is caught as a
         // JoinError instead of ending the dispatcher.
-        let task = tokio::spawn(async move { handler(event).await });
+        let task = tokio::spawn(async move { handler(Event::from_value(delivery)).await });
         match task.await {
             Ok(Ok(())) => bump(&stats.handled),
             Ok(Err(error)) => {
@@ -879,7 +884,7 @@ mod tests {
 #[doc(hidden)]
 pub struct FuzzReceiver {
     ingress: Arc<Ingress>,
-    rx: mpsc::Receiver<Event>,
+    rx: mpsc::Receiver<Value>,
 }
 
 #[cfg(fuzzing)]
@@ -905,6 +910,6 @@ impl FuzzReceiver {
         let status = receive(State(Arc::clone(&self.ingress)), request)
             .await
             .status();
-        (status, self.rx.try_recv().ok())
+        (status, self.rx.try_recv().ok().map(Event::from_value))
     }
 }
