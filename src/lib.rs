@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+mod chat;
 mod client;
 mod dispatch;
 mod envelope;
@@ -18,6 +19,7 @@ mod token;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
+pub use chat::is_group;
 pub use client::{install_tls_provider, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
 pub use dispatch::{operation, operations, NoData, Operation};
 pub use error::{

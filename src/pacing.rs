@@ -56,15 +56,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Whether `wxid` is a group: GeWe's group ids end in `@chatroom`.
-///
-/// ```
-/// assert!(gewe::pacing::is_group("34559815390@chatroom"));
-/// assert!(!gewe::pacing::is_group("wxid_abc"));
-/// ```
-pub fn is_group(wxid: &str) -> bool {
-    wxid.ends_with("@chatroom")
-}
+pub use crate::chat::is_group;
 
 /// The gaps and the cap a [`Pacer`] keeps. [`Default`] follows GeWe's guide.
 #[derive(Clone, Debug, PartialEq, Eq)]
