@@ -28,7 +28,13 @@
 //! 4xx answers are logged with `tracing` (`warn`); the server keeps running. A full queue answers
 //! 503 so that GeWe's delivery fails visibly instead of being dropped silently, and the delivery
 //! is *not* recorded as seen, so a redelivery is accepted. An event without `Data.NewMsgId` (e.g.
-//! `Offline`, or the mac payload shape) is never deduplicated.
+//! `Offline`) is never deduplicated.
+//!
+//! `Appid` and `NewMsgId` are read wherever the delivery's shape keeps them, as
+//! [`Event`](crate::events::Event) reads them: `Appid` or `appid` (the snake-case envelope and
+//! the flat format), `Data.NewMsgId` or `data.NewMsgId`, the flat `newMsgId`, the mac format's
+//! `data.newMsgId`; an id as a number or a string of digits is one id. So one message in two
+//! shapes is one message.
 //!
 //! GeWe documents no signature on callbacks. The [secret path
 //! segment](WebhookBuilder::secret_path) (compared in constant time) and the `Appid`
@@ -604,7 +610,7 @@ async fn receive(State(ingress): State<Arc<Ingress>>, request: Request) -> Respo
     }
     // Only the keys are read here: classifying waits for the dispatcher, so that GeWe's answer
     // never waits on it.
-    let app_id = crate::events::delivery_app_id(&value).map(str::to_owned);
+    let app_id = crate::events::delivery::app_id(&value).map(str::to_owned);
     if let Some(allow) = &ingress.allow {
         if !app_id.as_ref().is_some_and(|a| allow.contains(a)) {
             bump(&stats.rejected);
@@ -614,7 +620,7 @@ async fn receive(State(ingress): State<Arc<Ingress>>, request: Request) -> Respo
     }
     // The window stays locked from the check to the send, so two copies arriving together
     // cannot both pass; a refused send is not recorded, so GeWe's retry is accepted.
-    let mut window = match (&ingress.dedup, crate::events::delivery_new_msg_id(&value)) {
+    let mut window = match (&ingress.dedup, crate::events::delivery::new_msg_id(&value)) {
         (Some(dedup), Some(id)) => {
             let window = lock(dedup);
             let key = window.key(app_id.as_deref(), &id);
@@ -792,12 +798,11 @@ impl DedupWindow {
     }
 
     fn key(&self, app_id: Option<&str>, id: &Id) -> Key {
-        let digits = id.to_string();
         let hash = |state: &RandomState| {
             let mut h = state.build_hasher();
-            // `None` and `Some("")` differ; the id as digits, so 7 and "7" are one message.
+            // `None` and `Some("")` differ; an `Id` hashes by value, so 7 and "7" are one message.
             app_id.hash(&mut h);
-            digits.hash(&mut h);
+            id.hash(&mut h);
             h.finish()
         };
         Key([hash(&self.hash_keys.0), hash(&self.hash_keys.1)])
