@@ -23,8 +23,8 @@ pub use chat::is_group;
 pub use client::{install_tls_provider, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
 pub use dispatch::{operation, operations, NoData, Operation};
 pub use error::{
-    ApiError, Cause, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError,
-    TransportError,
+    ApiError, Cause, ConfigError, DecodeError, Error, InvalidRequestError, ResponseTooLargeError,
+    Result, StatusError, TransportError,
 };
 pub use id::{Id, ParseIdError};
 pub use retry::RetryPolicy;
