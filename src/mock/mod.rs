@@ -50,7 +50,10 @@
 //! # Ok(()) }
 //! ```
 
+mod error;
 mod validate;
+
+pub use error::MockError;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -62,7 +65,6 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
@@ -178,33 +180,40 @@ impl MockServer {
     /// does: a `POST` of the JSON. Returns the callback's HTTP status.
     ///
     /// # Errors
-    /// When no URL is registered, or the delivery fails.
-    pub async fn push_callback(&self, event: &Value) -> io::Result<u16> {
+    /// [`MockError::NoCallbackUrl`] when no URL is registered, [`MockError::Delivery`] when the
+    /// delivery fails.
+    pub async fn push_callback(&self, event: &Value) -> Result<u16, MockError> {
         deliver(&self.inner.core, event).await
     }
 
     /// Starts a server on `127.0.0.1` (a free port) that accepts [`DEFAULT_TOKEN`].
     ///
     /// # Errors
-    /// When the port cannot be bound, or (a build bug) the embedded spec is not valid JSON.
+    /// [`MockError::Bind`] when the port cannot be bound, [`MockError::Spec`] (a build bug) when
+    /// the embedded spec is not valid JSON.
     ///
     /// # Panics
     /// When called outside a tokio runtime: the server runs as a task on the current one.
-    pub async fn start() -> io::Result<MockServer> {
+    pub async fn start() -> Result<MockServer, MockError> {
         Self::start_with_token(DEFAULT_TOKEN).await
     }
 
     /// Starts a server on `127.0.0.1` (a free port) that accepts only `token`.
     ///
     /// # Errors
-    /// When the port cannot be bound, or (a build bug) the embedded spec is not valid JSON.
+    /// As [`start`](Self::start).
     ///
     /// # Panics
     /// When called outside a tokio runtime: the server runs as a task on the current one.
-    pub async fn start_with_token(token: impl Into<String>) -> io::Result<MockServer> {
+    pub async fn start_with_token(token: impl Into<String>) -> Result<MockServer, MockError> {
         let spec = spec()?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
+        let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let bind = |source| MockError::Bind {
+            addr: loopback,
+            source,
+        };
+        let listener = TcpListener::bind(loopback).await.map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
         let core = Arc::new(Core {
             spec,
             token: token.into(),
@@ -472,11 +481,11 @@ struct Operation {
     example: Bytes,
 }
 
-fn spec() -> io::Result<&'static Spec> {
+fn spec() -> Result<&'static Spec, MockError> {
     static SPEC: OnceLock<Result<Spec, String>> = OnceLock::new();
     SPEC.get_or_init(|| parse_spec(crate::OPENAPI_SPEC))
         .as_ref()
-        .map_err(|e| io::Error::other(format!("gewe mock: the embedded OpenAPI spec: {e}")))
+        .map_err(|e| MockError::Spec(e.clone()))
 }
 
 fn parse_spec(text: &str) -> Result<Spec, String> {
@@ -718,24 +727,22 @@ async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
 }
 
 /// POSTs `event` to the registered callback URL.
-async fn deliver(core: &Core, event: &Value) -> io::Result<u16> {
-    let url = core.script().callback_url.clone().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            "no callback URL: the bot has not called /login/setCallback",
-        )
-    })?;
+async fn deliver(core: &Core, event: &Value) -> Result<u16, MockError> {
+    let url = core
+        .script()
+        .callback_url
+        .clone()
+        .ok_or(MockError::NoCallbackUrl)?;
     crate::install_tls_provider();
+    let failed = |source| MockError::Delivery {
+        url: url.clone(),
+        source,
+    };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
-        .map_err(io::Error::other)?;
-    let response = client
-        .post(&url)
-        .json(event)
-        .send()
-        .await
-        .map_err(io::Error::other)?;
+        .map_err(failed)?;
+    let response = client.post(&url).json(event).send().await.map_err(failed)?;
     Ok(response.status().as_u16())
 }
 
@@ -761,11 +768,15 @@ async fn push_over_http(core: &Core, body: Body) -> Response {
     };
     match deliver(core, &event).await {
         Ok(status) => axum::Json(serde_json::json!({ "delivered": status })).into_response(),
-        Err(e) => answer(
-            StatusCode::BAD_GATEWAY,
-            502,
-            format!("mock: delivery failed: {e}"),
-        ),
+        Err(e) => {
+            // The answer is the whole story: the error and its cause, if any.
+            let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+            answer(
+                StatusCode::BAD_GATEWAY,
+                502,
+                format!("mock: delivery failed: {e}{}", cause.unwrap_or_default()),
+            )
+        }
     }
 }
 
