@@ -14,8 +14,20 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// GeWe's cloud API. A self-hosted gewechat is `http://HOST:2531/v2/api`.
-pub const DEFAULT_BASE_URL: &str = "http://api.geweapi.com/gewe/v2/api";
+/// Where GeWe's cloud mounts the API, written once: a macro, so that `concat!` can use it.
+macro_rules! api_path {
+    () => {
+        "/gewe/v2/api"
+    };
+}
+
+/// The path GeWe's cloud mounts the API under; every operation's path follows it.
+pub const API_PATH: &str = api_path!();
+/// The path a self-hosted gewechat mounts the same API under (`http://HOST:2531/v2/api`).
+pub const SELF_HOSTED_API_PATH: &str = "/v2/api";
+/// GeWe's cloud API: its host and [`API_PATH`]. A self-hosted gewechat is
+/// `http://HOST:2531` followed by [`SELF_HOSTED_API_PATH`].
+pub const DEFAULT_BASE_URL: &str = concat!("http://api.geweapi.com", api_path!());
 /// The header GeWe reads the token from.
 pub const TOKEN_HEADER: &str = "X-GEWE-TOKEN";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

@@ -59,12 +59,13 @@ pub fn operations() -> &'static [Operation] {
     &generated::wrapper::OPERATIONS
 }
 
-/// The operation at `path` (`/group/joinRoomUsingQRCode`; the `/gewe/v2/api` prefix and the
+/// The operation at `path` (`/group/joinRoomUsingQRCode`; the [`API_PATH`](crate::API_PATH) or
+/// [`SELF_HOSTED_API_PATH`](crate::SELF_HOSTED_API_PATH) prefix and the
 /// leading `/` are optional).
 pub fn operation(path: &str) -> Option<&'static Operation> {
     let path = path
-        .strip_prefix("/gewe/v2/api")
-        .or_else(|| path.strip_prefix("/v2/api"))
+        .strip_prefix(crate::API_PATH)
+        .or_else(|| path.strip_prefix(crate::SELF_HOSTED_API_PATH))
         .unwrap_or(path);
     let path = path.trim_start_matches('/');
     operations().iter().find(|op| &op.path[1..] == path)

@@ -66,7 +66,7 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -96,7 +96,7 @@ const SET_CALLBACK: &str = "/login/setCallback";
 pub const PUSH_PATH: &str = "/mock/callbacks";
 
 /// Where GeWe's cloud mounts the API; the spec's paths are relative to it.
-const BASE_PATH: &str = "/gewe/v2/api";
+const BASE_PATH: &str = crate::API_PATH;
 
 /// The most a request body may hold. GeWe's requests carry URLs and ids, not files, so anything
 /// near this is a client bug; the cap only keeps a runaway client from exhausting memory.
@@ -240,7 +240,7 @@ impl MockServer {
         })
     }
 
-    /// The base URL to give the client: `http://127.0.0.1:PORT/gewe/v2/api`.
+    /// The base URL to give the client: `http://127.0.0.1:PORT` and [`API_PATH`](crate::API_PATH).
     pub fn base_url(&self) -> String {
         format!("http://{}{BASE_PATH}", self.inner.addr)
     }
@@ -257,7 +257,7 @@ impl MockServer {
 
     /// Answers every later request to the operation at `path` with `reply`, replacing an earlier
     /// sticky reply; [enqueued](Self::enqueue) replies still go first. `path` is the operation's
-    /// path (`/login/checkLogin`), with or without the `/gewe/v2/api` prefix.
+    /// path (`/login/checkLogin`), with or without the [`API_PATH`](crate::API_PATH) prefix.
     ///
     /// # Panics
     /// When `path` is not an operation of the spec: such a reply could never be sent, since the
@@ -331,7 +331,7 @@ impl MockServer {
         self.script().received.clone()
     }
 
-    /// The requests received for the operation at `path` (with or without the `/gewe/v2/api`
+    /// The requests received for the operation at `path` (with or without the [`API_PATH`](crate::API_PATH)
     /// prefix), in order.
     pub fn received_for(&self, path: &str) -> Vec<Received> {
         let path = operation_path(path);
@@ -364,9 +364,7 @@ impl MockServer {
 
 impl Core {
     fn script(&self) -> MutexGuard<'_, Script> {
-        // A panic elsewhere while holding the lock leaves the script consistent (every update is
-        // one statement), so a poisoned lock is still usable and must not panic the server.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock::lock(&self.state)
     }
 }
 
@@ -450,8 +448,8 @@ fn status_code(status: u16) -> StatusCode {
 /// A request the server received.
 #[derive(Clone, Debug)]
 pub struct Received {
-    /// The path relative to `/gewe/v2/api`, e.g. `/group/joinRoomUsingQRCode`; the full path
-    /// when the request was not under `/gewe/v2/api/`.
+    /// The path relative to [`API_PATH`](crate::API_PATH), e.g. `/group/joinRoomUsingQRCode`;
+    /// the full path when the request was not under it.
     pub path: String,
     /// The HTTP method, e.g. `POST`.
     pub method: String,
@@ -536,7 +534,7 @@ fn success_example(operation: &Value) -> Value {
 }
 
 /// `/login/checkLogin` from `/login/checkLogin`, `login/checkLogin` or
-/// `/gewe/v2/api/login/checkLogin`.
+/// the same after [`API_PATH`](crate::API_PATH).
 fn operation_path(path: &str) -> String {
     let path = path.trim_start_matches('/');
     let path = path
@@ -827,10 +825,11 @@ mod tests {
         assert_eq!(operation_path("/login/checkLogin"), "/login/checkLogin");
         assert_eq!(operation_path("login/checkLogin"), "/login/checkLogin");
         assert_eq!(
-            operation_path("/gewe/v2/api/login/checkLogin"),
+            operation_path(&format!("{BASE_PATH}/login/checkLogin")),
             "/login/checkLogin"
         );
-        assert_eq!(operation_path("/gewe/v2/apifoo"), "/gewe/v2/apifoo");
+        let glued = format!("{BASE_PATH}foo");
+        assert_eq!(operation_path(&glued), glued);
     }
 
     #[tokio::test]

@@ -3,6 +3,8 @@
 
 use super::dedup::DedupWindow;
 use super::stats::{bump, Counters};
+use crate::json_type::json_type;
+use crate::lock::lock;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::header::{ALLOW, CONTENT_LENGTH};
@@ -11,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// What the request handler shares. It alone holds the queue's sender.
@@ -25,11 +27,6 @@ pub(super) struct Ingress {
     /// Deliveries, classified by the dispatcher.
     pub(super) tx: mpsc::Sender<Value>,
     pub(super) stats: Arc<Counters>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The window is consistent after every call (no panics inside), so poison is harmless.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Ingress {
@@ -138,7 +135,7 @@ pub(super) async fn receive(State(ingress): State<Arc<Ingress>>, request: Reques
         Ok(other) => {
             bump(&stats.rejected);
             tracing::warn!(
-                kind = json_kind(&other),
+                kind = json_type(&other),
                 bytes = bytes.len(),
                 "gewe webhook: the body is JSON but not an object, answered 400"
             );
@@ -201,17 +198,6 @@ pub(super) async fn receive(State(ingress): State<Arc<Ingress>>, request: Reques
             tracing::warn!(appid = ?app_id, "gewe webhook: {why}, answered 503");
             status(StatusCode::SERVICE_UNAVAILABLE)
         }
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 
