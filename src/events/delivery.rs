@@ -4,8 +4,8 @@
 //! - The same in snake case, as the self-hosted gewechat image of early 2025 sent it:
 //!   `{type_name, appid, data, Wxid}`, PascalCase kept inside `data`.
 //! - Inside an `AddMsg`'s `Data`, `MsgSource` and `PushContent` as plain strings or wrapped as
-//!   `{"string": …}` (the wrapper of `Content`), and `Content`, `FromUserName` and `ToUserName`
-//!   wrapped or plain. `NewMsgId` and `MsgId` as numbers or strings of digits ([`Id`]).
+//!   `{"string": …}` (the wrapper of `Content`); `NewMsgId` and `MsgId` as numbers or strings
+//!   of digits ([`Id`]).
 //! - The flat "v2" format a third-party client reports: `{appid, wxid, msgType, msgId,
 //!   newMsgId, createTime (ms), content, pushContent, msgSource, fromUser, fromGroup, toUser,
 //!   isSelf}`, `msgType` a name such as `TEXT` ([`flat_msg_type`]).
@@ -32,8 +32,6 @@ const MAC_WXID: &str = "wcId";
 
 /// `AddMsg` fields documented as plain strings that also arrive wrapped as `{"string": …}`.
 const PLAIN_STRINGS: &[&str] = &["MsgSource", "PushContent"];
-/// `AddMsg` fields documented wrapped as `{"string": …}` that may arrive as plain strings.
-const WRAPPED_STRINGS: &[&str] = &["FromUserName", "ToUserName", "Content"];
 
 /// A delivery in GeWe's documented shape.
 pub(crate) struct Canonical<'a> {
@@ -135,25 +133,24 @@ fn add_msg_data(data: &Value) -> Cow<'_, Value> {
     let Some(obj) = data.as_object() else {
         return Cow::Borrowed(data);
     };
-    let unwrap = |k: &&str| obj.get(*k).is_some_and(Value::is_object);
-    let wrap = |k: &&str| obj.get(*k).is_some_and(Value::is_string);
-    if !PLAIN_STRINGS.iter().any(unwrap) && !WRAPPED_STRINGS.iter().any(wrap) {
+    let wrapped = |k: &&str| obj.get(*k).is_some_and(Value::is_object);
+    if !PLAIN_STRINGS.iter().any(wrapped) {
         return Cow::Borrowed(data);
     }
     let mut obj = obj.clone();
     for key in PLAIN_STRINGS {
-        if let Some(Value::Object(wrapped)) = obj.get(*key) {
-            match wrapped.get("string").cloned() {
-                Some(inner) => obj.insert((*key).to_owned(), inner),
-                // `{}` is GeWe's empty string.
-                None => obj.remove(*key),
-            };
-        }
-    }
-    for key in WRAPPED_STRINGS {
-        if let Some(Value::String(s)) = obj.get(*key) {
-            let wrapped = json!({ "string": s });
-            obj.insert((*key).to_owned(), wrapped);
+        let Some(Value::Object(wrapped)) = obj.get(*key) else {
+            continue;
+        };
+        match wrapped.get("string").cloned() {
+            Some(inner) => {
+                obj.insert((*key).to_owned(), inner);
+            }
+            // `{}` is GeWe's empty string; another object is left for decoding to refuse.
+            None if wrapped.is_empty() => {
+                obj.remove(*key);
+            }
+            None => {}
         }
     }
     Cow::Owned(Value::Object(obj))
