@@ -1,5 +1,5 @@
-//! GeWe's pacing numbers, from its developer guide, written once. [`PacingConfig::default`]
-//! (super::PacingConfig) follows them, and the generated docs of every send quote
+//! GeWe's pacing numbers, from its developer guide, written once. The default
+//! [`PacingConfig`](super::PacingConfig) follows them, and the docs of every send can quote
 //! [`send_rule`]. This file depends on `std` alone, so that the build script can include it.
 
 use std::ops::RangeInclusive;
