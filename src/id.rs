@@ -16,6 +16,7 @@ use std::str::FromStr;
 /// let id: gewe::Id = serde_json::from_str("14381299491553024123").unwrap();
 /// assert_eq!(id.as_u64(), Some(14381299491553024123));
 /// assert_eq!(serde_json::to_string(&id).unwrap(), "14381299491553024123");
+/// ```
 ///
 /// Ids compare, hash and sort by value: `7` and `"7"` are the same id, so a store keyed by ids
 /// (or the webhook's dedup window) sees one message whichever form a delivery used. The form is
