@@ -23,7 +23,7 @@
 //! | an `Appid` outside the [allowlist](WebhookBuilder::allow_app_ids), or none while one is set | 403 | no |
 //! | `Appid` + `Data.NewMsgId` seen within the [dedup window](WebhookBuilder::dedup_window) | 200 | no |
 //! | the queue is full, or the server is shutting down | 503 | no |
-//! | any other JSON object, with or without `TypeName` | 200 | yes, as [`Event::from_value`] |
+//! | any other JSON object, with or without `TypeName` | 200 | yes, as [`Event::from_value`](crate::events::Event::from_value) |
 //!
 //! 4xx answers are logged with `tracing` (`warn`); the server keeps running. A full queue answers
 //! 503 so that GeWe's delivery fails visibly instead of being dropped silently, and the delivery
