@@ -14,8 +14,20 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// GeWe's cloud API. A self-hosted gewechat is `http://HOST:2531/v2/api`.
-pub const DEFAULT_BASE_URL: &str = "http://api.geweapi.com/gewe/v2/api";
+/// Where GeWe's cloud mounts the API, written once: a macro, so that `concat!` can use it.
+macro_rules! api_path {
+    () => {
+        "/gewe/v2/api"
+    };
+}
+
+/// The path GeWe's cloud mounts the API under; every operation's path follows it.
+pub const API_PATH: &str = api_path!();
+/// The path a self-hosted gewechat mounts the same API under (`http://HOST:2531/v2/api`).
+pub const SELF_HOSTED_API_PATH: &str = "/v2/api";
+/// GeWe's cloud API: its host and [`API_PATH`]. A self-hosted gewechat is
+/// `http://HOST:2531` followed by [`SELF_HOSTED_API_PATH`].
+pub const DEFAULT_BASE_URL: &str = concat!("http://api.geweapi.com", api_path!());
 /// The header GeWe reads the token from.
 pub const TOKEN_HEADER: &str = "X-GEWE-TOKEN";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -194,7 +206,7 @@ impl Client {
             P::CommunicationError(source)
             | P::ResponseBodyError(source)
             | P::InvalidUpgrade(source) => Error::Transport(Box::new(TransportError {
-                operation: op.path,
+                operation: op.path.to_owned(),
                 source,
             })),
             P::InvalidRequest(reason) | P::Custom(reason) => {
@@ -206,22 +218,29 @@ impl Client {
             }
             P::InvalidResponsePayload(body, source) => {
                 Error::Decode(Box::new(crate::error::DecodeError {
-                    operation: op.path,
+                    operation: op.path.to_owned(),
                     reason: "invalid payload".into(),
                     snippet: envelope::snippet(&body, self.token()),
                     source: Some(crate::error::Cause(self.token().mask(&source.to_string()))),
                 }))
             }
-            // Every response is declared as a raw body, so these two do not occur.
-            P::ErrorResponse(_) | P::UnexpectedResponse(_) => {
-                Error::InvalidRequest(Box::new(crate::error::InvalidRequestError {
-                    operation: op.path.to_string(),
-                    reason: "unexpected response kind".into(),
-                    source: None,
-                }))
-            }
+            // Every response is declared as a raw body, so progenitor never returns these two
+            // (and `execute_full` takes an ErrorResponse's body itself); were one to come, GeWe
+            // answered, so it is a status error, whose `may_have_reached_server()` is true.
+            P::ErrorResponse(rv) => status_error(op, rv.status()),
+            P::UnexpectedResponse(response) => status_error(op, response.status()),
         }
     }
+}
+
+/// GeWe's answer had a status the client did not read a body for.
+fn status_error(op: &crate::dispatch::Operation, status: reqwest::StatusCode) -> Error {
+    Error::Status(Box::new(crate::error::StatusError {
+        operation: op.path.to_owned(),
+        status,
+        snippet: String::new(),
+        envelope: None,
+    }))
 }
 
 impl progenitor_client::ClientHooks<ClientState> for generated::Client {

@@ -1,6 +1,6 @@
 //! Operations by path, with JSON in and out, and each operation's schemas.
 
-use crate::error::{Error, InvalidRequestError, Result};
+use crate::error::{Cause, DecodeError, Error, InvalidRequestError, Result};
 use crate::{generated, Client};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -59,12 +59,13 @@ pub fn operations() -> &'static [Operation] {
     &generated::wrapper::OPERATIONS
 }
 
-/// The operation at `path` (`/group/joinRoomUsingQRCode`; the `/gewe/v2/api` prefix and the
+/// The operation at `path` (`/group/joinRoomUsingQRCode`; the [`API_PATH`](crate::API_PATH) or
+/// [`SELF_HOSTED_API_PATH`](crate::SELF_HOSTED_API_PATH) prefix and the
 /// leading `/` are optional).
 pub fn operation(path: &str) -> Option<&'static Operation> {
     let path = path
-        .strip_prefix("/gewe/v2/api")
-        .or_else(|| path.strip_prefix("/v2/api"))
+        .strip_prefix(crate::API_PATH)
+        .or_else(|| path.strip_prefix(crate::SELF_HOSTED_API_PATH))
         .unwrap_or(path);
     let path = path.trim_start_matches('/');
     operations().iter().find(|op| &op.path[1..] == path)
@@ -86,11 +87,14 @@ impl JsonReply {
         let raw = serde_json::from_slice::<Raw>(&body)
             .map(|r| r.data)
             .unwrap_or(Value::Null);
+        // GeWe has answered by now: a failure here must say the request went out. The body
+        // decoded; without the client's token at hand to mask it, it is not shown.
         let typed = serde_json::to_value(data).map_err(|e| {
-            Error::InvalidRequest(Box::new(InvalidRequestError {
-                operation: op.path.to_string(),
-                reason: "the decoded data cannot be serialized".into(),
-                source: Some(crate::error::Cause(e.to_string())),
+            Error::Decode(Box::new(DecodeError {
+                operation: op.path.to_owned(),
+                reason: "the decoded data cannot be written back as JSON".into(),
+                snippet: String::new(),
+                source: Some(Cause(e.to_string())),
             }))
         })?;
         Ok(JsonReply { raw, typed })
@@ -107,15 +111,17 @@ pub(crate) fn request_from_json<T: DeserializeOwned>(
         let path = e.path().to_string();
         // serde quotes the rejected value, which may be a token.
         let inner = client.token().mask(&e.into_inner().to_string());
+        // serde's message names the field and what is wrong with it: it is the reason itself,
+        // so it is not repeated as a source.
         let reason = if path == "." {
-            inner.clone()
+            inner
         } else {
             format!("at `{path}`: {inner}")
         };
         Error::InvalidRequest(Box::new(InvalidRequestError {
             operation: op.path.to_string(),
             reason,
-            source: Some(crate::error::Cause(inner)),
+            source: None,
         }))
     })
 }
@@ -170,5 +176,47 @@ impl Client {
             }))
         })?;
         (op.call)(self, body).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Data that cannot be written as JSON: a map with keys that are not strings.
+    struct Unwritable;
+
+    impl Serialize for Unwritable {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = s.serialize_map(Some(1))?;
+            map.serialize_entry(&[1u8], &0)?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn data_that_cannot_be_written_back_is_a_decode_error_after_sending() {
+        let op = operation("/group/joinRoomUsingQRCode").expect("an operation");
+        let body =
+            Bytes::from_static(br#"{"ret":200,"msg":"ok","data":{"chatroomId":"1@chatroom"}}"#);
+        let error = JsonReply::new(op, &Unwritable, body)
+            .err()
+            .expect("the data cannot be serialized");
+        assert!(error.may_have_reached_server(), "GeWe has answered");
+        let Error::Decode(decode) = &error else {
+            panic!("expected a decode error, got {error:?}")
+        };
+        assert_eq!(decode.operation, "/group/joinRoomUsingQRCode");
+        assert_eq!(
+            decode.reason,
+            "the decoded data cannot be written back as JSON"
+        );
+        let cause = std::error::Error::source(&error).expect("serde's message is the source");
+        assert!(
+            !error.to_string().contains(&cause.to_string()),
+            "the cause is not repeated: {error}"
+        );
+        assert!(!error.to_string().contains("nothing was sent"), "{error}");
     }
 }

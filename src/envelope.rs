@@ -32,7 +32,12 @@ pub(crate) async fn read_body(
     response: ResponseValue<ByteStream>,
     limit: usize,
 ) -> Result<Bytes> {
-    let too_large = || Error::ResponseTooLarge { operation, limit };
+    let too_large = || {
+        Error::ResponseTooLarge(Box::new(crate::error::ResponseTooLargeError {
+            operation: operation.to_owned(),
+            limit,
+        }))
+    };
     if let Some(len) = response.headers().get(reqwest::header::CONTENT_LENGTH) {
         if len
             .to_str()
@@ -49,7 +54,10 @@ pub(crate) async fn read_body(
     let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
         let chunk = chunk.map_err(|source| {
-            Error::Transport(Box::new(crate::error::TransportError { operation, source }))
+            Error::Transport(Box::new(crate::error::TransportError {
+                operation: operation.to_owned(),
+                source,
+            }))
         })?;
         let so_far = first.as_ref().map_or(0, Bytes::len) + body.len();
         let needed = so_far + chunk.len();
@@ -120,7 +128,7 @@ pub(crate) fn decode<D: DeserializeOwned>(
     match failure(operation, status, body, token) {
         Some(api) if api.ret != 200 => Err(Error::Api(Box::new(api))),
         envelope => Err(Error::Status(Box::new(StatusError {
-            operation,
+            operation: operation.to_owned(),
             status,
             snippet: snippet(body, token),
             envelope: envelope.map(Box::new),
@@ -156,7 +164,7 @@ fn decode_error(
     source: Option<serde_json::Error>,
 ) -> Error {
     Error::Decode(Box::new(DecodeError {
-        operation,
+        operation: operation.to_owned(),
         reason: reason.to_string(),
         snippet: snippet(body, token),
         // serde quotes the rejected value, which may be the token GeWe echoed.
@@ -198,7 +206,7 @@ pub(crate) fn failure(
     };
     let data = data.and_then(parse);
     Some(ApiError {
-        operation,
+        operation: operation.to_owned(),
         status,
         ret,
         msg,

@@ -25,12 +25,7 @@ pub enum Error {
     Transport(Box<TransportError>),
     /// The response body is larger than the client's limit (see
     /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
-    ResponseTooLarge {
-        /// The operation's path.
-        operation: &'static str,
-        /// The limit in bytes.
-        limit: usize,
-    },
+    ResponseTooLarge(Box<ResponseTooLargeError>),
     /// The request was refused on the client side; nothing was sent.
     InvalidRequest(Box<InvalidRequestError>),
     /// The client is misconfigured: a bad base URL or a token that cannot be a header.
@@ -41,11 +36,11 @@ impl Error {
     /// The operation's path, when the error belongs to a call.
     pub fn operation(&self) -> Option<&str> {
         match self {
-            Error::Api(e) => Some(e.operation),
-            Error::Status(e) => Some(e.operation),
-            Error::Decode(e) => Some(e.operation),
-            Error::Transport(e) => Some(e.operation),
-            Error::ResponseTooLarge { operation, .. } => Some(operation),
+            Error::Api(e) => Some(&e.operation),
+            Error::Status(e) => Some(&e.operation),
+            Error::Decode(e) => Some(&e.operation),
+            Error::Transport(e) => Some(&e.operation),
+            Error::ResponseTooLarge(e) => Some(&e.operation),
             Error::InvalidRequest(e) => Some(&e.operation),
             Error::Config(_) => None,
         }
@@ -75,9 +70,11 @@ impl Error {
         matches!(self, Error::Transport(e) if e.is_timeout())
     }
 
-    /// Whether the request may have reached GeWe. A call that may have reached it is never retried
-    /// automatically, since GeWe's sends are not idempotent; only one that could not connect is,
-    /// and only under a [`RetryPolicy`](crate::RetryPolicy).
+    /// Whether the request may have reached GeWe: `true` whenever it was sent, `false` only
+    /// when it was refused before sending ([`Error::InvalidRequest`], [`Error::Config`]) or
+    /// could not connect. A call that may have reached GeWe is never retried automatically,
+    /// since GeWe's sends are not idempotent; only one that could not connect is, and only
+    /// under a [`RetryPolicy`](crate::RetryPolicy).
     pub fn may_have_reached_server(&self) -> bool {
         match self {
             Error::Transport(e) => !e.source.is_connect(),
@@ -94,9 +91,7 @@ impl fmt::Display for Error {
             Error::Status(e) => e.fmt(f),
             Error::Decode(e) => e.fmt(f),
             Error::Transport(e) => e.fmt(f),
-            Error::ResponseTooLarge { operation, limit } => {
-                write!(f, "{operation}: response body exceeds the {limit}-byte limit; raise it with max_response_bytes")
-            }
+            Error::ResponseTooLarge(e) => e.fmt(f),
             Error::InvalidRequest(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
         }
@@ -119,7 +114,7 @@ impl std::error::Error for Error {
 #[non_exhaustive]
 pub struct ApiError {
     /// The operation's path.
-    pub operation: &'static str,
+    pub operation: String,
     /// The HTTP status it came with (GeWe usually sends 200, some endpoints 500).
     pub status: StatusCode,
     /// The envelope's `ret`.
@@ -173,7 +168,7 @@ impl fmt::Display for ApiError {
 #[non_exhaustive]
 pub struct StatusError {
     /// The operation's path.
-    pub operation: &'static str,
+    pub operation: String,
     /// The status.
     pub status: StatusCode,
     /// The start of the body, lossily decoded.
@@ -197,7 +192,7 @@ impl fmt::Display for StatusError {
 #[non_exhaustive]
 pub struct DecodeError {
     /// The operation's path.
-    pub operation: &'static str,
+    pub operation: String,
     /// What was wrong, in words.
     pub reason: String,
     /// The start of the raw body, lossily decoded.
@@ -208,15 +203,16 @@ pub struct DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // serde's message is the `source()`, not repeated here.
         write!(
             f,
             "{}: cannot decode the response: {}",
             self.operation, self.reason
         )?;
-        if let Some(e) = &self.source {
-            write!(f, " ({e})")?;
+        if !self.snippet.is_empty() {
+            write!(f, "; body: {}", self.snippet)?;
         }
-        write!(f, "; body: {}", self.snippet)
+        Ok(())
     }
 }
 
@@ -225,7 +221,7 @@ impl fmt::Display for DecodeError {
 #[non_exhaustive]
 pub struct TransportError {
     /// The operation's path.
-    pub operation: &'static str,
+    pub operation: String,
     /// reqwest's error.
     pub source: reqwest::Error,
 }
@@ -250,6 +246,26 @@ impl fmt::Display for TransportError {
     }
 }
 
+/// The response body was larger than the client's limit; reading stopped there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseTooLargeError {
+    /// The operation's path.
+    pub operation: String,
+    /// The limit in bytes.
+    pub limit: usize,
+}
+
+impl fmt::Display for ResponseTooLargeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: response body exceeds the {}-byte limit; raise it with max_response_bytes",
+            self.operation, self.limit
+        )
+    }
+}
+
 /// The request was refused before anything was sent.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -258,7 +274,7 @@ pub struct InvalidRequestError {
     pub operation: String,
     /// What was wrong, naming the field.
     pub reason: String,
-    /// What serde said, when it said something.
+    /// What caused it, when something underneath did and the reason does not say it already.
     pub source: Option<Cause>,
 }
 

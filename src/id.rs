@@ -17,10 +17,21 @@ use std::str::FromStr;
 /// assert_eq!(id.as_u64(), Some(14381299491553024123));
 /// assert_eq!(serde_json::to_string(&id).unwrap(), "14381299491553024123");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Ids compare, hash and sort by value: `7` and `"7"` are the same id, so a store keyed by ids
+/// (or the webhook's dedup window) sees one message whichever form a delivery used. The form is
+/// kept only to write the id back.
+///
+/// ```
+/// let number: gewe::Id = serde_json::from_str("7").unwrap();
+/// let text: gewe::Id = serde_json::from_str("\"7\"").unwrap();
+/// assert_eq!(number, text);
+/// assert_eq!(serde_json::to_string(&text).unwrap(), "\"7\"");
+/// ```
+#[derive(Clone, Copy)]
 pub struct Id(Repr);
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy)]
 enum Repr {
     Negative(i64),
     Unsigned(u64),
@@ -63,6 +74,52 @@ impl Id {
     /// Whether GeWe sent this id as a JSON string.
     pub fn is_string(&self) -> bool {
         matches!(self.0, Repr::Text { .. })
+    }
+
+    /// The value, whatever form it was read in: every `i64` and `u64` fits, and so does a
+    /// digit string's `-magnitude`.
+    fn value(&self) -> i128 {
+        match self.0 {
+            Repr::Negative(i) => i128::from(i),
+            Repr::Unsigned(u) => i128::from(u),
+            Repr::Text {
+                negative,
+                magnitude,
+            } => {
+                let m = i128::from(magnitude);
+                if negative {
+                    -m
+                } else {
+                    m
+                }
+            }
+        }
+    }
+}
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl Eq for Id {}
+
+impl std::hash::Hash for Id {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value().hash(state);
+    }
+}
+
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Id {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value().cmp(&other.value())
     }
 }
 

@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+mod chat;
 mod client;
 mod dispatch;
 mod envelope;
@@ -9,6 +10,9 @@ mod error;
 pub mod events;
 mod generated;
 mod id;
+#[cfg(any(feature = "mock", feature = "webhook"))]
+mod json_type;
+mod lock;
 pub mod login;
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -18,11 +22,15 @@ mod token;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
-pub use client::{install_tls_provider, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_HEADER};
+pub use chat::is_group;
+pub use client::{
+    install_tls_provider, Client, ClientBuilder, API_PATH, DEFAULT_BASE_URL, SELF_HOSTED_API_PATH,
+    TOKEN_HEADER,
+};
 pub use dispatch::{operation, operations, NoData, Operation};
 pub use error::{
-    ApiError, Cause, ConfigError, DecodeError, Error, InvalidRequestError, Result, StatusError,
-    TransportError,
+    ApiError, Cause, ConfigError, DecodeError, Error, InvalidRequestError, ResponseTooLargeError,
+    Result, StatusError, TransportError,
 };
 pub use id::{Id, ParseIdError};
 pub use retry::RetryPolicy;

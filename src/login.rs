@@ -663,7 +663,7 @@ mod tests {
 
     fn api(msg: Option<&str>, detail: Option<&str>) -> crate::Error {
         crate::Error::Api(Box::new(ApiError {
-            operation: "/login/checkLogin",
+            operation: "/login/checkLogin".into(),
             status: reqwest::StatusCode::OK,
             ret: 500,
             msg: msg.map(str::to_owned),

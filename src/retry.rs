@@ -6,9 +6,6 @@
 //! request left the machine). A reset, a timeout or a cut connection after the request was written
 //! is returned to the caller as [`Error::Transport`](crate::Error::Transport), never retried.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// When to send a request again. Off unless set with
@@ -79,16 +76,8 @@ impl RetryPolicy {
         if cap_nanos == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos(random_u64() % cap_nanos.saturating_add(1))
+        Duration::from_nanos(fastrand::u64(0..=cap_nanos))
     }
-}
-
-/// A random number from std alone: a fresh SipHash key per call, mixed with a counter.
-fn random_u64() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    hasher.finish()
 }
 
 #[cfg(test)]

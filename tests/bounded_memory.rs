@@ -103,7 +103,7 @@ async fn hundred_megabyte_bodies_are_refused_with_bounded_memory() {
         let (err, growth, written) = call(declare_length, cap).await;
         let limit = cap.unwrap_or(32 * MIB);
         match &err {
-            Error::ResponseTooLarge { limit: l, .. } => assert_eq!(*l, limit),
+            Error::ResponseTooLarge(e) => assert_eq!(e.limit, limit),
             other => panic!("expected ResponseTooLarge, got {other:?}"),
         }
         let text = err.to_string();

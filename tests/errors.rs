@@ -237,10 +237,12 @@ async fn non_json_body_is_a_decode_error() {
         matches!(&err, Error::Decode(e) if e.snippet == "hello"),
         "{err:?}"
     );
+    let source = std::error::Error::source(&err).expect("the serde error chains through source()");
     assert!(
-        std::error::Error::source(&err).is_some(),
-        "the serde error chains through source()"
+        !err.to_string().contains(&source.to_string()),
+        "the cause is not repeated in the text: {err}"
     );
+    assert!(err.may_have_reached_server(), "GeWe answered");
 }
 
 #[tokio::test]
@@ -354,9 +356,11 @@ async fn oversized_body_is_refused_while_streaming() {
     mock.enqueue(OP, MockReply::raw(200, "application/json", big));
     let err = client.contacts_search(&search()).await.unwrap_err();
     assert!(
-        matches!(err, Error::ResponseTooLarge { limit: 1024, .. }),
+        matches!(&err, Error::ResponseTooLarge(e) if e.limit == 1024),
         "{err:?}"
     );
+    assert_eq!(err.operation(), Some(OP));
+    assert!(err.may_have_reached_server(), "the request was sent");
 }
 
 #[tokio::test]
@@ -381,6 +385,7 @@ async fn unknown_field_is_refused_by_name_and_nothing_is_sent() {
     assert!(err.to_string().contains("appId"), "{err}");
     let err = client.call_json("/no/such", json!({})).await.unwrap_err();
     assert!(err.to_string().contains("no such operation"), "{err}");
+    assert!(!err.may_have_reached_server());
     assert!(mock.received().is_empty(), "nothing may be sent");
 }
 

@@ -3,7 +3,7 @@
 //! makes the target's main checks (the fuzz targets themselves also replay the folder in CI).
 //! A new finding is kept by copying its file there.
 
-use gewe::events::Event;
+use gewe::events::{Event, MsgType};
 use gewe::mock::{MockReply, MockServer};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -179,10 +179,12 @@ async fn invalid_utf8_is_tolerated_in_an_ignored_field_only() {
 
 /// The callback target's message template (`fuzz/fuzz_targets/callback.rs`), for odd modes.
 fn message_with_content(mode: u8, content: &str) -> Value {
-    const MSG_TYPES: [i64; 16] = [
-        1, 3, 34, 37, 42, 43, 47, 48, 49, 51, 10000, 10002, 0, -1, 9999, 49,
-    ];
-    let msg_type = MSG_TYPES[usize::from(mode >> 1) % MSG_TYPES.len()];
+    const UNNAMED_MSG_TYPES: [i64; 4] = [0, -1, 9999, 49];
+    let known = MsgType::KNOWN.len();
+    let msg_type = match usize::from(mode >> 1) % (known + UNNAMED_MSG_TYPES.len()) {
+        k if k < known => MsgType::KNOWN[k].code(),
+        k => UNNAMED_MSG_TYPES[k - known],
+    };
     let from = if mode & 0x20 != 0 {
         "34757816141@chatroom"
     } else {
@@ -218,6 +220,12 @@ fn callback_findings_classify_without_losing_the_delivery() {
         let _ = (event.sender(), event.chat_id(), event.is_mentioned());
         if let Some(m) = event.message() {
             let _ = (m.body(), m.at_list(), m.xml_text("msg/appmsg/title"));
+        }
+        if let Some(a) = event.as_app() {
+            let _ = (a.appmsg_text("refermsg/content"), a.quoted_new_msg_id());
+        }
+        if let Some(s) = event.as_system() {
+            let _ = (s.members(), s.revoked_msg_id(), s.patter());
         }
     }
 }

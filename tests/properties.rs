@@ -1,10 +1,24 @@
-//! Properties over generated input: ids round-trip exactly, and every failure envelope becomes
-//! the API error with its `ret`, `msg` and nested `code`/`msg` intact.
+//! Properties over generated input: ids round-trip exactly and are equal by value whatever their
+//! form, and every failure envelope becomes the API error with its `ret`, `msg` and nested
+//! `code`/`msg` intact.
 
 use gewe::mock::{MockReply, MockServer};
 use gewe::Id;
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use std::hash::BuildHasher;
+
+fn hash_of(id: &Id, state: &std::collections::hash_map::RandomState) -> u64 {
+    state.hash_one(id)
+}
+
+/// Any id GeWe may send, as the JSON text of its number: any `i64` or `u64`.
+fn id_number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|v| v.to_string()),
+        any::<u64>().prop_map(|v| v.to_string()),
+    ]
+}
 
 proptest! {
     #[test]
@@ -27,6 +41,35 @@ proptest! {
         let id: Id = serde_json::from_str(&text).unwrap();
         prop_assert!(id.is_string());
         prop_assert_eq!(serde_json::to_string(&id).unwrap(), text);
+    }
+
+    #[test]
+    fn the_string_and_number_forms_of_one_value_are_one_id(digits in id_number()) {
+        let number: Id = serde_json::from_str(&digits).unwrap();
+        let quoted = format!("\"{digits}\"");
+        let text: Id = serde_json::from_str(&quoted).unwrap();
+        prop_assert!(!number.is_string());
+        prop_assert!(text.is_string());
+        prop_assert_eq!(number, text);
+        prop_assert_eq!(number.cmp(&text), std::cmp::Ordering::Equal);
+        let state = std::collections::hash_map::RandomState::new();
+        prop_assert_eq!(hash_of(&number, &state), hash_of(&text, &state));
+        let parsed: Id = digits.parse().unwrap();
+        prop_assert_eq!(parsed, text);
+        // Each goes back in its own form.
+        prop_assert_eq!(serde_json::to_string(&number).unwrap(), digits.clone());
+        prop_assert_eq!(serde_json::to_string(&text).unwrap(), quoted);
+        let set: std::collections::HashSet<Id> = [number, text, parsed].into_iter().collect();
+        prop_assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn ids_order_by_value(a in id_number(), b in id_number()) {
+        let x: Id = serde_json::from_str(&a).unwrap();
+        let y: Id = serde_json::from_str(&format!("\"{b}\"")).unwrap();
+        let value = |s: &str| s.parse::<i128>().unwrap();
+        prop_assert_eq!(x.cmp(&y), value(&a).cmp(&value(&b)));
+        prop_assert_eq!(x == y, a == b);
     }
 
     #[test]

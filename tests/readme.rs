@@ -74,3 +74,19 @@ fn method_map_is_up_to_date() {
         "openapi/METHODS.md is stale: run `GEWE_BLESS=1 cargo test --test readme`"
     );
 }
+
+/// The README quotes GeWe's pacing numbers, which `gewe::pacing` defines once.
+#[test]
+fn readme_pacing_numbers_are_the_pacers() {
+    use gewe::pacing::{GROUP_GAP, MESSAGES_PER_MINUTE, USER_GAP};
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let readme = words(&std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap());
+    let (n, user) = (MESSAGES_PER_MINUTE, USER_GAP.as_secs());
+    let (lo, hi) = (GROUP_GAP.start().as_secs(), GROUP_GAP.end().as_secs());
+    for quote in [
+        format!("about {n} messages a minute, never concurrently; about {user} s between users and a random {lo}–{hi} s between groups"),
+        format!("(about {n} a minute, {user} s between users, {lo}–{hi} s between groups)"),
+    ] {
+        assert!(readme.contains(&quote), "the README does not say: {quote}");
+    }
+}

@@ -145,6 +145,58 @@ async fn duplicates_are_dropped_by_appid_and_new_msg_id() {
     assert_eq!(running.stats().duplicates, 2);
 }
 
+/// One group message in every shape it arrives in (`tests/fixtures/callbacks/shape_*.json`):
+/// the first is handed on, the others are its duplicates, and the allowlist reads each shape's
+/// `Appid`.
+#[tokio::test]
+async fn every_shape_of_one_message_is_deduplicated_against_the_plain_form() {
+    let shapes: [(&str, &str); 5] = [
+        (
+            "plain",
+            include_str!("fixtures/callbacks/shape_group_text.json"),
+        ),
+        (
+            "snake case",
+            include_str!("fixtures/callbacks/shape_snake_case.json"),
+        ),
+        (
+            "string ids",
+            include_str!("fixtures/callbacks/shape_string_ids.json"),
+        ),
+        (
+            "wrapped MsgSource",
+            include_str!("fixtures/callbacks/shape_msgsource_wrapped.json"),
+        ),
+        (
+            "flat v2",
+            include_str!("fixtures/callbacks/shape_flat_v2.json"),
+        ),
+    ];
+    let (running, url, mut rx) =
+        forwarding(loopback().allow_app_ids(["wx_example_app_id", "wx_end"])).await;
+    for (name, body) in shapes {
+        assert_eq!(post(&url, body).await, 200, "{name}");
+    }
+    let first = next(&mut rx).await;
+    assert_eq!(
+        first.raw(),
+        &serde_json::from_str::<Value>(shapes[0].1).unwrap()
+    );
+    let handed = until_sentinel(&url, &mut rx).await;
+    assert!(handed.is_empty(), "handed on again: {handed:?}");
+    let stats = running.stats();
+    assert_eq!((stats.duplicates, stats.rejected), (4, 0));
+
+    // In the other order too: the snake-case form first, the plain one its duplicate.
+    let (running, url, mut rx) = forwarding(loopback()).await;
+    for (name, body) in [shapes[1], shapes[0], shapes[2]] {
+        assert_eq!(post(&url, body).await, 200, "{name}");
+    }
+    assert_eq!(next(&mut rx).await.kind(), "Text");
+    assert!(until_sentinel(&url, &mut rx).await.is_empty());
+    assert_eq!(running.stats().duplicates, 2);
+}
+
 #[tokio::test]
 async fn the_dedup_window_forgets_by_age_and_count() {
     let (_running, url, mut rx) =

@@ -4,6 +4,7 @@
 //! Run from `fuzz/`: `cargo run --bin seed`. Each target's first input byte is its mode (see the
 //! targets), so each seed starts with the mode that reads the rest as the docs meant it.
 
+use gewe::events::MsgType;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -34,27 +35,18 @@ fn main() -> std::io::Result<()> {
             .pointer("/Data/Content/string")
             .and_then(Value::as_str)
         {
-            // Mode 1 + 2×k: the message's text alone, as MsgType MSG_TYPES[k].
+            // Mode 1 + 2×k: the message's text alone, as the k-th `MsgType` of the table
+            // (k past the table: a code it does not name).
             let msg_type = value.pointer("/Data/MsgType").and_then(Value::as_i64);
-            let k = match msg_type {
-                Some(1) => 0,
-                Some(3) => 1,
-                Some(34) => 2,
-                Some(37) => 3,
-                Some(42) => 4,
-                Some(43) => 5,
-                Some(47) => 6,
-                Some(48) => 7,
-                Some(49) => 8,
-                Some(51) => 9,
-                Some(10000) => 10,
-                Some(10002) => 11,
-                _ => 12,
-            };
+            let k = MsgType::KNOWN
+                .iter()
+                .position(|t| Some(t.code()) == msg_type)
+                .unwrap_or(MsgType::KNOWN.len());
+            let mode = u8::try_from(1 + 2 * k).expect("the table is short");
             write(
                 "callback",
                 &format!("{name}-content"),
-                1 + 2 * k,
+                mode,
                 content.as_bytes(),
             )?;
         }

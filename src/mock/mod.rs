@@ -50,7 +50,10 @@
 //! # Ok(()) }
 //! ```
 
+mod error;
 mod validate;
+
+pub use error::MockError;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -62,9 +65,8 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -94,7 +96,7 @@ const SET_CALLBACK: &str = "/login/setCallback";
 pub const PUSH_PATH: &str = "/mock/callbacks";
 
 /// Where GeWe's cloud mounts the API; the spec's paths are relative to it.
-const BASE_PATH: &str = "/gewe/v2/api";
+const BASE_PATH: &str = crate::API_PATH;
 
 /// The most a request body may hold. GeWe's requests carry URLs and ids, not files, so anything
 /// near this is a client bug; the cap only keeps a runaway client from exhausting memory.
@@ -178,33 +180,40 @@ impl MockServer {
     /// does: a `POST` of the JSON. Returns the callback's HTTP status.
     ///
     /// # Errors
-    /// When no URL is registered, or the delivery fails.
-    pub async fn push_callback(&self, event: &Value) -> io::Result<u16> {
+    /// [`MockError::NoCallbackUrl`] when no URL is registered, [`MockError::Delivery`] when the
+    /// delivery fails.
+    pub async fn push_callback(&self, event: &Value) -> Result<u16, MockError> {
         deliver(&self.inner.core, event).await
     }
 
     /// Starts a server on `127.0.0.1` (a free port) that accepts [`DEFAULT_TOKEN`].
     ///
     /// # Errors
-    /// When the port cannot be bound, or (a build bug) the embedded spec is not valid JSON.
+    /// [`MockError::Bind`] when the port cannot be bound, [`MockError::Spec`] (a build bug) when
+    /// the embedded spec is not valid JSON.
     ///
     /// # Panics
     /// When called outside a tokio runtime: the server runs as a task on the current one.
-    pub async fn start() -> io::Result<MockServer> {
+    pub async fn start() -> Result<MockServer, MockError> {
         Self::start_with_token(DEFAULT_TOKEN).await
     }
 
     /// Starts a server on `127.0.0.1` (a free port) that accepts only `token`.
     ///
     /// # Errors
-    /// When the port cannot be bound, or (a build bug) the embedded spec is not valid JSON.
+    /// As [`start`](Self::start).
     ///
     /// # Panics
     /// When called outside a tokio runtime: the server runs as a task on the current one.
-    pub async fn start_with_token(token: impl Into<String>) -> io::Result<MockServer> {
+    pub async fn start_with_token(token: impl Into<String>) -> Result<MockServer, MockError> {
         let spec = spec()?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
+        let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let bind = |source| MockError::Bind {
+            addr: loopback,
+            source,
+        };
+        let listener = TcpListener::bind(loopback).await.map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
         let core = Arc::new(Core {
             spec,
             token: token.into(),
@@ -231,7 +240,7 @@ impl MockServer {
         })
     }
 
-    /// The base URL to give the client: `http://127.0.0.1:PORT/gewe/v2/api`.
+    /// The base URL to give the client: `http://127.0.0.1:PORT` and [`API_PATH`](crate::API_PATH).
     pub fn base_url(&self) -> String {
         format!("http://{}{BASE_PATH}", self.inner.addr)
     }
@@ -248,7 +257,7 @@ impl MockServer {
 
     /// Answers every later request to the operation at `path` with `reply`, replacing an earlier
     /// sticky reply; [enqueued](Self::enqueue) replies still go first. `path` is the operation's
-    /// path (`/login/checkLogin`), with or without the `/gewe/v2/api` prefix.
+    /// path (`/login/checkLogin`), with or without the [`API_PATH`](crate::API_PATH) prefix.
     ///
     /// # Panics
     /// When `path` is not an operation of the spec: such a reply could never be sent, since the
@@ -322,7 +331,7 @@ impl MockServer {
         self.script().received.clone()
     }
 
-    /// The requests received for the operation at `path` (with or without the `/gewe/v2/api`
+    /// The requests received for the operation at `path` (with or without the [`API_PATH`](crate::API_PATH)
     /// prefix), in order.
     pub fn received_for(&self, path: &str) -> Vec<Received> {
         let path = operation_path(path);
@@ -355,9 +364,7 @@ impl MockServer {
 
 impl Core {
     fn script(&self) -> MutexGuard<'_, Script> {
-        // A panic elsewhere while holding the lock leaves the script consistent (every update is
-        // one statement), so a poisoned lock is still usable and must not panic the server.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock::lock(&self.state)
     }
 }
 
@@ -441,8 +448,8 @@ fn status_code(status: u16) -> StatusCode {
 /// A request the server received.
 #[derive(Clone, Debug)]
 pub struct Received {
-    /// The path relative to `/gewe/v2/api`, e.g. `/group/joinRoomUsingQRCode`; the full path
-    /// when the request was not under `/gewe/v2/api/`.
+    /// The path relative to [`API_PATH`](crate::API_PATH), e.g. `/group/joinRoomUsingQRCode`;
+    /// the full path when the request was not under it.
     pub path: String,
     /// The HTTP method, e.g. `POST`.
     pub method: String,
@@ -472,11 +479,11 @@ struct Operation {
     example: Bytes,
 }
 
-fn spec() -> io::Result<&'static Spec> {
+fn spec() -> Result<&'static Spec, MockError> {
     static SPEC: OnceLock<Result<Spec, String>> = OnceLock::new();
     SPEC.get_or_init(|| parse_spec(crate::OPENAPI_SPEC))
         .as_ref()
-        .map_err(|e| io::Error::other(format!("gewe mock: the embedded OpenAPI spec: {e}")))
+        .map_err(|e| MockError::Spec(e.clone()))
 }
 
 fn parse_spec(text: &str) -> Result<Spec, String> {
@@ -527,7 +534,7 @@ fn success_example(operation: &Value) -> Value {
 }
 
 /// `/login/checkLogin` from `/login/checkLogin`, `login/checkLogin` or
-/// `/gewe/v2/api/login/checkLogin`.
+/// the same after [`API_PATH`](crate::API_PATH).
 fn operation_path(path: &str) -> String {
     let path = path.trim_start_matches('/');
     let path = path
@@ -718,24 +725,22 @@ async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
 }
 
 /// POSTs `event` to the registered callback URL.
-async fn deliver(core: &Core, event: &Value) -> io::Result<u16> {
-    let url = core.script().callback_url.clone().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            "no callback URL: the bot has not called /login/setCallback",
-        )
-    })?;
+async fn deliver(core: &Core, event: &Value) -> Result<u16, MockError> {
+    let url = core
+        .script()
+        .callback_url
+        .clone()
+        .ok_or(MockError::NoCallbackUrl)?;
     crate::install_tls_provider();
+    let failed = |source| MockError::Delivery {
+        url: url.clone(),
+        source,
+    };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
-        .map_err(io::Error::other)?;
-    let response = client
-        .post(&url)
-        .json(event)
-        .send()
-        .await
-        .map_err(io::Error::other)?;
+        .map_err(failed)?;
+    let response = client.post(&url).json(event).send().await.map_err(failed)?;
     Ok(response.status().as_u16())
 }
 
@@ -761,11 +766,15 @@ async fn push_over_http(core: &Core, body: Body) -> Response {
     };
     match deliver(core, &event).await {
         Ok(status) => axum::Json(serde_json::json!({ "delivered": status })).into_response(),
-        Err(e) => answer(
-            StatusCode::BAD_GATEWAY,
-            502,
-            format!("mock: delivery failed: {e}"),
-        ),
+        Err(e) => {
+            // The answer is the whole story: the error and its cause, if any.
+            let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+            answer(
+                StatusCode::BAD_GATEWAY,
+                502,
+                format!("mock: delivery failed: {e}{}", cause.unwrap_or_default()),
+            )
+        }
     }
 }
 
@@ -816,10 +825,11 @@ mod tests {
         assert_eq!(operation_path("/login/checkLogin"), "/login/checkLogin");
         assert_eq!(operation_path("login/checkLogin"), "/login/checkLogin");
         assert_eq!(
-            operation_path("/gewe/v2/api/login/checkLogin"),
+            operation_path(&format!("{BASE_PATH}/login/checkLogin")),
             "/login/checkLogin"
         );
-        assert_eq!(operation_path("/gewe/v2/apifoo"), "/gewe/v2/apifoo");
+        let glued = format!("{BASE_PATH}foo");
+        assert_eq!(operation_path(&glued), glued);
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 //! understood; anything else (`format`, `minLength`, vendor extensions, ...) is ignored, because
 //! a mock that invents constraints would reject requests GeWe accepts.
 
+use crate::json_type::json_type;
 use serde_json::{Map, Value};
 
 /// How deep schemas may nest below one value before the validator gives up. Data depth is
@@ -243,19 +244,6 @@ fn type_name(ty: &Value) -> String {
             names.join(" or ")
         }
         other => other.to_string(),
-    }
-}
-
-/// The JSON type of a value, in OpenAPI's words.
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

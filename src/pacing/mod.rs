@@ -1,9 +1,10 @@
 //! An opt-in outbound queue that paces sends per `appId`, as GeWe's risk control asks.
 //!
-//! GeWe's developer guide: about 40 messages a minute, **never concurrently** (wait for one send
-//! to finish before starting the next), about 1 s when switching between users and a random
-//! 2–5 s between groups. Breaking these rules makes calls fail with `ret 500` or gets the account
-//! flagged. A [`Pacer`] enforces them per device (`appId`):
+//! GeWe's developer guide ([`send_rule`]): about [`MESSAGES_PER_MINUTE`] messages a minute,
+//! **never concurrently** (wait for one send to finish before starting the next), about
+//! [`USER_GAP`] when switching between users and a random [`GROUP_GAP`] between groups.
+//! Breaking these rules makes calls fail with `ret 500` or gets the account flagged. A [`Pacer`]
+//! enforces them per device (`appId`):
 //!
 //! - sends for one `appId` run **one at a time, in the order [`Pacer::send`] was called**
 //!   (not the order the returned futures are first polled), so they may be spawned freely;
@@ -45,26 +46,20 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::hash_map::RandomState;
+use crate::lock::lock;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::ops::RangeInclusive;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Whether `wxid` is a group: GeWe's group ids end in `@chatroom`.
-///
-/// ```
-/// assert!(gewe::pacing::is_group("34559815390@chatroom"));
-/// assert!(!gewe::pacing::is_group("wxid_abc"));
-/// ```
-pub fn is_group(wxid: &str) -> bool {
-    wxid.ends_with("@chatroom")
-}
+mod guide;
+
+pub use crate::chat::is_group;
+pub use guide::{send_rule, GROUP_GAP, MESSAGES_PER_MINUTE, MESSAGE_GAP, USER_GAP};
 
 /// The gaps and the cap a [`Pacer`] keeps. [`Default`] follows GeWe's guide.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,14 +72,15 @@ pub struct PacingConfig {
 }
 
 impl Default for PacingConfig {
-    /// 1 s between any two sends, 1 s when switching to another user, a random 2–5 s when
-    /// switching to a group, at most 40 sends a minute.
+    /// GeWe's guide: [`MESSAGE_GAP`] between any two sends, [`USER_GAP`] when switching to
+    /// another user, a random [`GROUP_GAP`] when switching to a group, at most
+    /// [`MESSAGES_PER_MINUTE`] sends a minute.
     fn default() -> Self {
         PacingConfig {
-            message_gap: Duration::from_secs(1),
-            user_gap: Duration::from_secs(1),
-            group_gap: Duration::from_secs(2)..=Duration::from_secs(5),
-            per_minute: Some(40),
+            message_gap: MESSAGE_GAP,
+            user_gap: USER_GAP,
+            group_gap: GROUP_GAP,
+            per_minute: Some(MESSAGES_PER_MINUTE),
             window: Duration::from_secs(60),
         }
     }
@@ -104,21 +100,22 @@ impl PacingConfig {
     }
 
     /// The least time between the end of one send and the start of the next, whoever the
-    /// recipients are (default 1 s).
+    /// recipients are (default [`MESSAGE_GAP`]).
     pub fn message_gap(mut self, gap: Duration) -> Self {
         self.message_gap = gap;
         self
     }
 
     /// The least gap before a send to a user when the previous send went to someone else
-    /// (default 1 s). The larger of this and [`message_gap`](Self::message_gap) applies.
+    /// (default [`USER_GAP`]). The larger of this and [`message_gap`](Self::message_gap) applies.
     pub fn user_gap(mut self, gap: Duration) -> Self {
         self.user_gap = gap;
         self
     }
 
     /// The range the gap before a send to a group is drawn from (uniformly) when the previous
-    /// send went to someone else (default 2–5 s). A reversed range is read as its ends swapped.
+    /// send went to someone else (default [`GROUP_GAP`]). A reversed range is read as its ends
+    /// swapped.
     /// The larger of the drawn gap and [`message_gap`](Self::message_gap) applies.
     pub fn group_gap(mut self, range: RangeInclusive<Duration>) -> Self {
         let (a, b) = range.into_inner();
@@ -126,7 +123,8 @@ impl PacingConfig {
         self
     }
 
-    /// At most `cap` sends start in any [`window`](Self::window) (default 40); `None` for no
+    /// At most `cap` sends start in any [`window`](Self::window) (default
+    /// [`MESSAGES_PER_MINUTE`]); `None` for no
     /// cap. `Some(0)` is read as `Some(1)`, since a cap of zero would block forever.
     pub fn per_minute(mut self, cap: Option<u32>) -> Self {
         self.per_minute = cap.map(|c| c.max(1));
@@ -154,7 +152,6 @@ pub struct Pacer {
 struct Shared {
     config: PacingConfig,
     lanes: Mutex<HashMap<String, Arc<Lane>>>,
-    random: RandomState,
 }
 
 impl fmt::Debug for Pacer {
@@ -196,11 +193,6 @@ impl LaneState {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Nothing panics while holding these locks, and every update is complete before unlocking.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Pacer {
     /// A pacer with `config`.
     pub fn new(config: PacingConfig) -> Self {
@@ -208,7 +200,6 @@ impl Pacer {
             inner: Arc::new(Shared {
                 config,
                 lanes: Mutex::default(),
-                random: RandomState::new(),
             }),
         }
     }
@@ -343,14 +334,7 @@ impl Shared {
     fn random_in(&self, range: &RangeInclusive<Duration>) -> Duration {
         let (lo, hi) = (*range.start(), *range.end());
         let span = hi.saturating_sub(lo).as_nanos();
-        if span == 0 {
-            return lo;
-        }
-        // SipHash of a counter under a random key per pacer: uniform enough for jitter.
-        let mut h = self.random.build_hasher();
-        h.write_u64(RANDOM_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        let r = u128::from(h.finish()) % (span + 1);
-        lo + Duration::from_nanos(u64::try_from(r).unwrap_or(u64::MAX))
+        lo + Duration::from_nanos(u64::try_from(fastrand::u128(0..=span)).unwrap_or(u64::MAX))
     }
 }
 
@@ -359,8 +343,6 @@ fn later(at: Instant, d: Duration) -> Instant {
     at.checked_add(d.min(Duration::from_secs(365 * 24 * 3600)))
         .unwrap_or(at)
 }
-
-static RANDOM_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A place in a lane's queue; gives it up (or ends the running send) when dropped.
 struct Turn {
