@@ -89,69 +89,17 @@ pub fn load(root: &Path, path: &Path) -> Result<Source> {
 }
 
 /// Parses YAML (a superset of JSON) into JSON, keeping integers exact.
+///
+/// YAML 1.2's core schema, as apifox writes it: `yes`, `on` or `0755` stay strings, as they do
+/// for every YAML 1.2 reader, instead of YAML 1.1's booleans and octals.
 pub fn parse(file: &str, text: &str) -> Result<Value> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-        let place = e
-            .location()
-            .map(|l| format!("line {}, column {}: ", l.line(), l.column()));
-        SpecError::new(
-            file,
-            "",
-            format!("invalid YAML: {}{e}", place.unwrap_or_default()),
-        )
-    })?;
-    yaml_to_json(file, yaml, "")
-}
-
-fn yaml_to_json(file: &str, v: serde_yaml::Value, ptr: &str) -> Result<Value> {
-    use serde_yaml::Value as Y;
-    Ok(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                json!(u)
-            } else if let Some(i) = n.as_i64() {
-                json!(i)
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f)
-                    .map(Value::Number)
-                    .ok_or_else(|| {
-                        SpecError::new(file, ptr, format!("number {f} is not valid JSON"))
-                    })?
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| yaml_to_json(file, item, &format!("{ptr}/{i}")))
-                .collect::<Result<_>>()?,
-        ),
-        Y::Mapping(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Number(n) => n.to_string(),
-                    Y::Bool(b) => b.to_string(),
-                    other => {
-                        return Err(SpecError::new(
-                            file,
-                            ptr,
-                            format!("unsupported mapping key {other:?}"),
-                        ));
-                    }
-                };
-                let child = format!("{ptr}/{}", escape(&key));
-                out.insert(key, yaml_to_json(file, v, &child)?);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => yaml_to_json(file, t.value, ptr)?,
-    })
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options.underscored_numbers_as_strings = true;
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options(text, options)
+        .map_err(|e| SpecError::new(file, "", format!("invalid YAML: {e}")))
 }
 
 /// Escapes a key for a JSON pointer.

@@ -168,10 +168,25 @@ fn invalid_yaml_names_the_line() {
         "openapi: 3.0.1\npaths:\n  a: [1, 2\n",
     )
     .unwrap_err();
+    let text = err.to_string();
     assert!(
-        err.to_string()
-            .starts_with("openapi/group/bad.yaml: invalid YAML: line"),
+        text.starts_with("openapi/group/bad.yaml: invalid YAML: ")
+            && text.contains("line 3, column 6"),
         "{err}"
+    );
+}
+
+#[test]
+fn yaml_is_read_with_the_core_schema() {
+    // YAML 1.1 would make these a boolean and an octal number; apifox means the strings.
+    let doc = spec::parse(
+        "f.yaml",
+        "a: yes\nb: 0755\nc: 18446744073709551615\nd: -5\n'200': x\n",
+    )
+    .unwrap();
+    assert_eq!(
+        doc,
+        json!({"a": "yes", "b": "0755", "c": 18446744073709551615u64, "d": -5, "200": "x"})
     );
 }
 
