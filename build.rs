@@ -28,9 +28,11 @@ fn run() -> Result<(), spec::SpecError> {
     let dir = root.join("openapi");
     let io = |e: std::io::Error| spec::SpecError::new("openapi/", "", e.to_string());
 
-    let files = spec::discover(&dir).map_err(io)?;
-    let sources = files
+    let layout = spec::discover(&dir).map_err(io)?;
+    let sources = layout
+        .exports
         .iter()
+        .chain(&layout.ours)
         .map(|f| spec::load(&root, f))
         .collect::<Result<Vec<_>, _>>()?;
     let normalized = sources

@@ -54,9 +54,25 @@ pub struct Source {
     pub doc: Value,
 }
 
-/// Step 1: every `*.yaml`, `*.yml` and `*.json` under `dir`, recursively, in sorted order.
-pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// The folder of `openapi/` that holds our own schemas (the callbacks), which are not exports.
+pub const OURS_DIR: &str = "ours";
+/// The folder of `openapi/` that holds our refinements of the exports, as OpenAPI Overlays.
+pub const OVERLAYS_DIR: &str = "overlays";
+
+/// The spec files under `openapi/`, by who wrote them, each list in sorted order.
+#[derive(Debug, Default, PartialEq)]
+pub struct Layout {
+    /// GeWe's apifox exports, one per endpoint, in `openapi/<module>/`.
+    pub exports: Vec<PathBuf>,
+    /// Our own schemas, in `openapi/ours/`.
+    pub ours: Vec<PathBuf>,
+    /// Our refinements of the exports, in `openapi/overlays/`, applied in this order.
+    pub overlays: Vec<PathBuf>,
+}
+
+/// Step 1: every `*.yaml`, `*.yml` and `*.json` under `dir`, recursively, sorted by kind.
+pub fn discover(dir: &Path) -> std::io::Result<Layout> {
+    let mut layout = Layout::default();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d)? {
@@ -67,12 +83,23 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
                 path.extension().and_then(|e| e.to_str()),
                 Some("yaml" | "yml" | "json")
             ) {
-                out.push(path);
+                let top = path
+                    .strip_prefix(dir)
+                    .ok()
+                    .and_then(|rel| rel.components().next())
+                    .map(|c| c.as_os_str().to_string_lossy().to_string());
+                match top.as_deref() {
+                    Some(OURS_DIR) => layout.ours.push(path),
+                    Some(OVERLAYS_DIR) => layout.overlays.push(path),
+                    _ => layout.exports.push(path),
+                }
             }
         }
     }
-    out.sort();
-    Ok(out)
+    layout.exports.sort();
+    layout.ours.sort();
+    layout.overlays.sort();
+    Ok(layout)
 }
 
 /// Step 2: parse one file (YAML or JSON) into a JSON value.

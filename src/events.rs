@@ -1,7 +1,7 @@
 //! Typed callback events: what GeWe POSTs to the callback URL.
 //!
 //! [`Event::from_value`] classifies one delivery. The JSON shapes are generated from
-//! `openapi/callbacks/` ([`CallbackAddMsg`], [`CallbackModContacts`], …); the kind is decided
+//! `openapi/ours/callbacks/` ([`CallbackAddMsg`], [`CallbackModContacts`], …); the kind is decided
 //! here, in this order:
 //!
 //! 1. `TypeName`: `AddMsg` is a message (below), `ModContacts` is [`Event::ContactChanged`],

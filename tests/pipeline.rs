@@ -69,11 +69,23 @@ fn names_come_from_the_path() {
 #[test]
 fn every_spec_file_in_the_repo_normalizes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let files = spec::discover(&root.join("openapi")).unwrap();
-    assert!(files.len() > 100, "{} files", files.len());
-    let mut sorted = files.clone();
-    sorted.sort();
-    assert_eq!(files, sorted, "sorted order");
+    let layout = spec::discover(&root.join("openapi")).unwrap();
+    assert!(
+        layout.exports.len() > 100,
+        "{} exports",
+        layout.exports.len()
+    );
+    assert!(!layout.ours.is_empty(), "the callback schemas");
+    assert!(layout
+        .ours
+        .iter()
+        .all(|f| f.starts_with(root.join("openapi/ours"))));
+    for list in [&layout.exports, &layout.ours, &layout.overlays] {
+        let mut sorted = list.clone();
+        sorted.sort();
+        assert_eq!(*list, sorted, "sorted order");
+    }
+    let files: Vec<_> = layout.exports.into_iter().chain(layout.ours).collect();
     let sources: Vec<Source> = files.iter().map(|f| spec::load(root, f).unwrap()).collect();
     let doc = spec::merge(
         sources
