@@ -1,10 +1,15 @@
 //! Generates the GeWe client from the apifox exports in `openapi/`:
-//! load → normalize → merge → generate → write. Each step lives in `build/`.
+//! load → overlay → normalize → merge (`build/pipeline.rs`) → generate → write.
+//! Each step lives in `build/`.
 
 #[path = "build/codegen.rs"]
 mod codegen;
 #[path = "build/docs.rs"]
 mod docs;
+#[path = "build/overlay.rs"]
+mod overlay;
+#[path = "build/pipeline.rs"]
+mod pipeline;
 #[path = "build/spec.rs"]
 mod spec;
 
@@ -25,33 +30,20 @@ fn run() -> Result<(), spec::SpecError> {
     let root =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let dir = root.join("openapi");
-    let io = |e: std::io::Error| spec::SpecError::new("openapi/", "", e.to_string());
 
-    let layout = spec::discover(&dir).map_err(io)?;
-    let sources = layout
-        .exports
-        .iter()
-        .chain(&layout.ours)
-        .map(|f| spec::load(&root, f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let normalized = sources
-        .iter()
-        .map(spec::normalize)
-        .collect::<Result<Vec<_>, _>>()?;
-    let merged = spec::merge(normalized)?;
-    let raw = spec::merge_raw(&sources)?;
+    let spec = pipeline::spec(&root)?;
+    let merged = &spec.merged;
 
-    let ops = codegen::operations(&merged);
-    let (client, enums) = codegen::progenitor(&merged)?;
+    let ops = codegen::operations(merged);
+    let (client, enums) = codegen::progenitor(merged)?;
     let wrapper = codegen::wrapper(&ops);
 
     let client = codegen::drop_api_version(&codegen::render(client), ops.len())?;
     write(&out, "gewe_client.rs", &client)?;
     write(&out, "gewe_wrapper.rs", &codegen::render(wrapper))?;
     write(&out, "gewe_enums.rs", &codegen::render(enums))?;
-    write(&out, "openapi.json", &pretty(&merged))?;
-    write(&out, "openapi.raw.json", &pretty(&raw))?;
+    write(&out, "openapi.json", &pretty(merged))?;
+    write(&out, "openapi.raw.json", &pretty(&spec.raw))?;
     write(&out, "methods.md", &codegen::method_map(&ops))?;
     Ok(())
 }

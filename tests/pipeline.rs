@@ -3,6 +3,10 @@
 
 #[path = "../build/docs.rs"]
 mod docs;
+#[path = "../build/overlay.rs"]
+mod overlay;
+#[path = "../build/pipeline.rs"]
+mod pipeline;
 #[path = "../build/spec.rs"]
 #[allow(dead_code)]
 mod spec;
@@ -85,19 +89,15 @@ fn every_spec_file_in_the_repo_normalizes() {
         sorted.sort();
         assert_eq!(*list, sorted, "sorted order");
     }
-    let files: Vec<_> = layout.exports.into_iter().chain(layout.ours).collect();
-    let sources: Vec<Source> = files.iter().map(|f| spec::load(root, f).unwrap()).collect();
-    let doc = spec::merge(
-        sources
-            .iter()
-            .map(|s| spec::normalize(s).unwrap())
-            .collect(),
-    )
-    .unwrap();
+    let spec = pipeline::spec(root).unwrap();
     assert_eq!(
-        doc,
+        spec.merged,
         serde_json::from_str::<Value>(gewe::OPENAPI_SPEC).unwrap(),
         "the build used the same rules"
+    );
+    assert_eq!(
+        spec.raw,
+        serde_json::from_str::<Value>(gewe::OPENAPI_SPEC_RAW).unwrap()
     );
 }
 
