@@ -739,6 +739,11 @@ pub fn normalize_schema(file: &str, ptr: &str, schema: &mut Value, side: Side) -
     if ty.is_none() && map.contains_key("properties") {
         map.insert("type".into(), json!("object"));
     }
+    // apifox writes `additionalProperties: false` on fields of any type, `type: 'null'` ones
+    // too; left on an untyped field it would make progenitor generate an empty struct.
+    if map.get("type").and_then(Value::as_str) != Some("object") {
+        map.remove("additionalProperties");
+    }
     fit_to_type(map);
     if let Some(Value::Object(props)) = map.get_mut("properties") {
         for (name, p) in props.iter_mut() {

@@ -120,6 +120,10 @@ fn type_null_becomes_any_json() {
     let mut s = json!({"type": "null", "description": "d"});
     spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert_eq!(s, json!({"description": "d", "nullable": true}));
+    // apifox's `additionalProperties: false` on such a field is no object type.
+    let mut s = json!({"type": "null", "additionalProperties": false});
+    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    assert_eq!(s, json!({"nullable": true}));
     let mut s = json!({"type": ["string", "null"]});
     spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert_eq!(s, json!({"type": "string", "nullable": true}));
