@@ -32,6 +32,9 @@ fn run() -> Result<(), spec::SpecError> {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
 
     let spec = pipeline::spec(&root)?;
+    for warning in &spec.warnings {
+        println!("cargo:warning={warning}");
+    }
     let merged = &spec.merged;
 
     let ops = codegen::operations(merged);

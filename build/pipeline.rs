@@ -12,6 +12,8 @@ pub struct Spec {
     pub merged: Value,
     /// The exports with the overlays applied, merged but not normalized: what Prism serves.
     pub raw: Value,
+    /// Documentation errors the normalization worked around.
+    pub warnings: Vec<SpecError>,
 }
 
 /// Runs every step on `root/openapi`. File names in messages are relative to `root`.
@@ -42,7 +44,12 @@ pub fn spec(root: &Path) -> Result<Spec, SpecError> {
         .chain(&ours)
         .map(spec::normalize)
         .collect::<Result<Vec<_>, _>>()?;
+    let warnings = normalized
+        .iter()
+        .flat_map(|n| n.warnings.iter().cloned())
+        .collect();
     Ok(Spec {
+        warnings,
         merged: spec::merge(normalized)?,
         raw: spec::merge_raw(&exports)?,
     })

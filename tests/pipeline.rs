@@ -161,6 +161,64 @@ fn examples_extend_and_correct_their_schema() {
 }
 
 #[test]
+fn a_constraint_the_request_example_breaks_is_dropped_with_a_warning() {
+    // The shape of GeWe's /sns/uploadSnsImage export: apifox put the "1 to 9 images" rule on
+    // each URL, and the page's own example sends URLs of 28 characters.
+    let mut doc = export(
+        "/sns/uploadSnsImage",
+        json!({"type": "object", "properties": {
+            "appId": {"type": "string"},
+            "imgUrls": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 9}}
+        }, "required": ["appId", "imgUrls"]}),
+        json!({"type": "object"}),
+    );
+    doc["paths"]["/gewe/v2/api/sns/uploadSnsImage"]["post"]["requestBody"]["content"]
+        ["application/json"]["example"] = json!({
+        "appId": "{{appid}}",
+        "imgUrls": ["http://dummyimage.com/400x40", "http://dummyimage.com/400x30"]
+    });
+    let normalized = spec::normalize(&source("openapi/sns/uploadSnsImage.yaml", doc)).unwrap();
+    assert_eq!(normalized.warnings.len(), 1, "{:?}", normalized.warnings);
+    let warning = normalized.warnings[0].to_string();
+    assert!(
+        warning.starts_with("openapi/sns/uploadSnsImage.yaml: at /paths/")
+            && warning.contains("/properties/imgUrls/items: ")
+            && warning.contains(
+                "breaks `maxLength: 9` of `imgUrls[]` with \"http://dummyimage.com/400x40\""
+            ),
+        "{warning}"
+    );
+    let merged = spec::merge(vec![normalized]).unwrap();
+    assert_eq!(
+        merged["components"]["schemas"]["SnsUploadSnsImageRequest"]["properties"]["imgUrls"]
+            ["items"],
+        json!({"type": "string", "minLength": 1}),
+        "what the example keeps is still enforced"
+    );
+}
+
+#[test]
+fn constraints_the_example_keeps_stay_without_a_warning() {
+    let mut s = json!({"type": "object", "properties": {
+        "wxids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
+        "op": {"type": "integer", "enum": [1, 2], "minimum": 1}
+    }});
+    let before = s.clone();
+    let mut doc = export("/contacts/x", s.take(), json!({"type": "object"}));
+    doc["paths"]["/gewe/v2/api/contacts/x"]["post"]["requestBody"]["content"]["application/json"]
+        ["example"] = json!({"wxids": ["a", "b"], "op": 2});
+    let normalized = spec::normalize(&source("openapi/contacts/x.yaml", doc)).unwrap();
+    assert!(normalized.warnings.is_empty(), "{:?}", normalized.warnings);
+    let merged = spec::merge(vec![normalized]).unwrap();
+    let props = &merged["components"]["schemas"]["ContactsXRequest"]["properties"];
+    assert_eq!(
+        props["wxids"]["maxItems"],
+        before["properties"]["wxids"]["maxItems"]
+    );
+    assert_eq!(props["op"]["enum"], json!([1, 2]));
+}
+
+#[test]
 fn unknown_type_names_file_and_place() {
     let doc = export(
         "/group/a",
