@@ -1234,7 +1234,7 @@ pub fn merge(files: Vec<Normalized>) -> Result<Value> {
             "description": "GeWe (个微) WeChat HTTP API, merged and normalized from its apifox exports.",
             "version": "2"
         },
-        "servers": [{"url": "http://api.geweapi.com/gewe/v2/api"}],
+        "servers": [{"url": "https://api.geweapi.com/gewe/v2/api"}],
         "paths": paths,
         "components": {"schemas": schemas}
     }))
