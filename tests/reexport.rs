@@ -11,6 +11,7 @@ mod docs;
 #[path = "../build/overlay.rs"]
 mod overlay;
 #[path = "../build/pipeline.rs"]
+#[allow(dead_code)]
 mod pipeline;
 #[path = "../build/spec.rs"]
 #[allow(dead_code)]
