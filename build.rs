@@ -10,7 +10,7 @@ mod docs;
 mod overlay;
 #[path = "build/pipeline.rs"]
 mod pipeline;
-#[path = "build/spec.rs"]
+#[path = "build/spec/mod.rs"]
 mod spec;
 
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 
 #[path = "../build/overlay.rs"]
 mod overlay;
-#[path = "../build/spec.rs"]
-#[allow(dead_code)]
+#[path = "../build/spec/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod spec;
 
 use serde_json::{json, Value};

@@ -8,12 +8,13 @@ mod overlay;
 #[path = "../build/pipeline.rs"]
 #[allow(dead_code)]
 mod pipeline;
-#[path = "../build/spec.rs"]
-#[allow(dead_code)]
+#[path = "../build/spec/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod spec;
 
 use serde_json::{json, Value};
-use spec::{Side, Source};
+use spec::schema::Side;
+use spec::Source;
 
 fn source(file: &str, doc: Value) -> Source {
     Source {
@@ -49,22 +50,22 @@ fn merged(docs: Vec<Source>) -> Result<Value, spec::SpecError> {
 #[test]
 fn names_come_from_the_path() {
     assert_eq!(
-        spec::operation_id("/group/joinRoomUsingQRCode"),
+        spec::names::operation_id("/group/joinRoomUsingQRCode"),
         "group_join_room_using_qr_code"
     );
     assert_eq!(
-        spec::operation_id("/personal/getProfile"),
+        spec::names::operation_id("/personal/getProfile"),
         "personal_get_profile"
     );
     assert_eq!(
-        spec::operation_id("/finder/getProfile"),
+        spec::names::operation_id("/finder/getProfile"),
         "finder_get_profile"
     );
     assert_eq!(
-        spec::operation_id("/message/downloadEmojiMd5"),
+        spec::names::operation_id("/message/downloadEmojiMd5"),
         "message_download_emoji_md5"
     );
-    assert_eq!(spec::operation_id("/im/sync"), "im_sync");
+    assert_eq!(spec::names::operation_id("/im/sync"), "im_sync");
     assert_eq!(
         spec::pascal_case("group_join_room_using_qr_code"),
         "GroupJoinRoomUsingQrCode"
@@ -119,41 +120,41 @@ fn prefix_token_header_and_apifox_keys_go() {
 #[test]
 fn type_null_becomes_any_json() {
     let mut s = json!({"type": "null", "description": "d"});
-    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert_eq!(s, json!({"description": "d", "nullable": true}));
     // apifox's `additionalProperties: false` on such a field is no object type.
     let mut s = json!({"type": "null", "additionalProperties": false});
-    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert_eq!(s, json!({"nullable": true}));
     let mut s = json!({"type": ["string", "null"]});
-    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert_eq!(s, json!({"type": "string", "nullable": true}));
 }
 
 #[test]
 fn quirks_on_non_objects_and_misfit_enums_and_defaults() {
     let mut s = json!({"type": "string", "additionalProperties": false});
-    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Request).unwrap();
     assert_eq!(s, json!({"type": "string"}));
     let mut s = json!({"type": "integer", "enum": ["1", "2"], "default": "2"});
-    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Request).unwrap();
     assert_eq!(s, json!({"type": "integer", "enum": [1, 2], "default": 2}));
     let mut s = json!({"type": "boolean", "default": "maybe", "enum": ["x"]});
-    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Request).unwrap();
     assert_eq!(s, json!({"type": "boolean"}));
 }
 
 #[test]
 fn response_fields_are_never_required() {
     let mut s = json!({"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}}, "required": ["a"]});
-    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert!(!s.to_string().contains("required"));
 }
 
 #[test]
 fn examples_extend_and_correct_their_schema() {
     let mut s = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
-    spec::reconcile(&mut s, &json!({"n": "12", "extra": [{"k": 1}]}));
+    spec::examples::reconcile(&mut s, &json!({"n": "12", "extra": [{"k": 1}]}));
     assert_eq!(s["properties"]["n"]["type"], "string", "the example wins");
     assert_eq!(
         s["properties"]["extra"],
@@ -238,7 +239,7 @@ fn unknown_type_names_file_and_place() {
 
 #[test]
 fn invalid_yaml_names_the_line() {
-    let err = spec::parse(
+    let err = spec::load::parse(
         "openapi/group/bad.yaml",
         "openapi: 3.0.1\npaths:\n  a: [1, 2\n",
     )
@@ -254,7 +255,7 @@ fn invalid_yaml_names_the_line() {
 #[test]
 fn yaml_is_read_with_the_core_schema() {
     // YAML 1.1 would make these a boolean and an octal number; apifox means the strings.
-    let doc = spec::parse(
+    let doc = spec::load::parse(
         "f.yaml",
         "a: yes\nb: 0755\nc: 18446744073709551615\nd: -5\n'200': x\n",
     )

@@ -13,8 +13,8 @@ mod overlay;
 #[path = "../build/pipeline.rs"]
 #[allow(dead_code)]
 mod pipeline;
-#[path = "../build/spec.rs"]
-#[allow(dead_code)]
+#[path = "../build/spec/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod spec;
 
 use quote::ToTokens;
