@@ -119,6 +119,7 @@ fn strip_apifox(v: &mut Value) {
     }
 }
 
+/// One operation: its names and metadata, its request body and its responses, each a step below.
 fn normalize_operation(
     src: &Source,
     ptr: &str,
@@ -140,13 +141,34 @@ fn normalize_operation(
         ));
     }
     let type_base = pascal_case(&id);
+    let mut out = head(src, path, &id, op);
+    check_parameters(file, ptr, op)?;
+    let mut schemas = BTreeMap::new();
+    if let Some(body) = op.get_mut("requestBody") {
+        let body = request_body(file, ptr, &type_base, body, &mut schemas, warnings)?;
+        out.insert("requestBody".into(), body);
+    }
+    let responses = responses(file, ptr, &type_base, op, &mut schemas)?;
+    out.insert("responses".into(), Value::Object(responses));
+    Ok(Operation {
+        file: file.to_string(),
+        path: path.to_string(),
+        method: method.to_string(),
+        id,
+        operation: Value::Object(out),
+        schemas,
+    })
+}
+
+/// The operation's name and metadata: summary, description, deprecation, the module as its
+/// tag, apifox's folder and the file it came from.
+fn head(src: &Source, path: &str, id: &str, op: &Map<String, Value>) -> Map<String, Value> {
     let module = src.module.clone().unwrap_or_else(|| {
         path.split('/')
             .find(|s| !s.is_empty())
             .unwrap_or("api")
             .to_string()
     });
-    let mut schemas = BTreeMap::new();
     let mut out = Map::new();
     out.insert("operationId".into(), json!(id));
     for key in ["summary", "description"] {
@@ -169,63 +191,86 @@ fn normalize_operation(
     {
         out.insert("x-gewe-folder".into(), json!(folder));
     }
-    out.insert("x-gewe-source".into(), json!(file));
+    out.insert("x-gewe-source".into(), json!(src.file));
+    out
+}
 
-    // Parameters: the token header is the wrapper's job; GeWe takes everything else in the body.
-    if let Some(params) = op.get("parameters").and_then(Value::as_array) {
-        for (i, p) in params.iter().enumerate() {
-            let name = p.get("name").and_then(Value::as_str).unwrap_or("");
-            let location = p.get("in").and_then(Value::as_str).unwrap_or("");
-            // Headers (`X-GEWE-TOKEN`, apifox's `Content-Type`) are the wrapper's and reqwest's job.
-            if location == "header" {
-                continue;
-            }
-            return Err(SpecError::new(
+/// Parameters: the token header is the wrapper's job; GeWe takes everything else in the body.
+fn check_parameters(file: &str, ptr: &str, op: &Map<String, Value>) -> Result<()> {
+    let Some(params) = op.get("parameters").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    for (i, p) in params.iter().enumerate() {
+        let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+        let location = p.get("in").and_then(Value::as_str).unwrap_or("");
+        // Headers (`X-GEWE-TOKEN`, apifox's `Content-Type`) are the wrapper's and reqwest's job.
+        if location == "header" {
+            continue;
+        }
+        return Err(SpecError::new(
+            file,
+            &format!("{ptr}/parameters/{i}"),
+            format!(
+                "{location} parameter `{name}` is not supported: GeWe operations take a JSON body"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The request body: its schema normalized, fitted to its examples and hoisted into
+/// `{type_base}Request`.
+fn request_body(
+    file: &str,
+    ptr: &str,
+    type_base: &str,
+    body: &mut Value,
+    schemas: &mut BTreeMap<String, Value>,
+    warnings: &mut Vec<SpecError>,
+) -> Result<Value> {
+    let bptr = format!("{ptr}/requestBody");
+    let (schema, mut examples) = json_content(file, &bptr, body)?;
+    let mut schema = schema.unwrap_or_else(|| json!({"type": "object"}));
+    let sptr = format!("{bptr}/content/application~1json/schema");
+    normalize_schema(file, &sptr, &mut schema, Side::Request)?;
+    for ex in examples.values_mut() {
+        if let Some(v) = ex.get_mut("value") {
+            coerce_request_example(&mut schema, v);
+        }
+    }
+    for ex in examples.values() {
+        if let Some(v) = ex.get("value") {
+            let at = Place {
                 file,
-                &format!("{ptr}/parameters/{i}"),
-                format!("{location} parameter `{name}` is not supported: GeWe operations take a JSON body"),
-            ));
+                ptr: sptr.clone(),
+                field: String::new(),
+            };
+            drop_constraints_broken_by(&at, &mut schema, v, warnings);
         }
     }
-
-    if let Some(body) = op.get_mut("requestBody") {
-        let bptr = format!("{ptr}/requestBody");
-        let (schema, mut examples) = json_content(file, &bptr, body)?;
-        let mut schema = schema.unwrap_or_else(|| json!({"type": "object"}));
-        let sptr = format!("{bptr}/content/application~1json/schema");
-        normalize_schema(file, &sptr, &mut schema, Side::Request)?;
-        for ex in examples.values_mut() {
-            if let Some(v) = ex.get_mut("value") {
-                coerce_request_example(&mut schema, v);
-            }
-        }
-        for ex in examples.values() {
-            if let Some(v) = ex.get("value") {
-                let at = Place {
-                    file,
-                    ptr: sptr.clone(),
-                    field: String::new(),
-                };
-                drop_constraints_broken_by(&at, &mut schema, v, warnings);
-            }
-        }
-        close_objects(&mut schema);
-        let name = format!("{type_base}Request");
-        schemas.insert(name.clone(), schema);
-        let mut content = Map::new();
-        content.insert(
-            "schema".into(),
-            json!({"$ref": format!("#/components/schemas/{name}")}),
-        );
-        if !examples.is_empty() {
-            content.insert("examples".into(), Value::Object(examples));
-        }
-        out.insert(
-            "requestBody".into(),
-            json!({"required": true, "content": {"application/json": content}}),
-        );
+    close_objects(&mut schema);
+    let name = format!("{type_base}Request");
+    schemas.insert(name.clone(), schema);
+    let mut content = Map::new();
+    content.insert(
+        "schema".into(),
+        json!({"$ref": format!("#/components/schemas/{name}")}),
+    );
+    if !examples.is_empty() {
+        content.insert("examples".into(), Value::Object(examples));
     }
+    Ok(json!({"required": true, "content": {"application/json": content}}))
+}
 
+/// The responses, success first: each schema normalized and corrected by its success examples,
+/// the first success `data` hoisted into `{type_base}Data`.
+fn responses(
+    file: &str,
+    ptr: &str,
+    type_base: &str,
+    op: &mut Map<String, Value>,
+    schemas: &mut BTreeMap<String, Value>,
+) -> Result<Map<String, Value>> {
     let mut responses = Map::new();
     let mut data_hoisted = false;
     let raw_responses = op.get_mut("responses").and_then(Value::as_object_mut);
@@ -259,17 +304,7 @@ fn normalize_operation(
                 }
             }
             if status.starts_with('2') && !data_hoisted {
-                if let Some(data) = schema.pointer_mut("/properties/data") {
-                    let name = format!("{type_base}Data");
-                    let mut hoisted = data.take();
-                    // The envelope's `data` may be absent or null; the type itself is not.
-                    if let Some(m) = hoisted.as_object_mut() {
-                        m.remove("nullable");
-                    }
-                    schemas.insert(name.clone(), hoisted);
-                    *data = json!({"$ref": format!("#/components/schemas/{name}")});
-                    data_hoisted = true;
-                }
+                data_hoisted = hoist_data(&mut schema, type_base, schemas);
             }
             content.insert("schema".into(), schema);
         }
@@ -299,15 +334,24 @@ fn normalize_operation(
             json!({"description": "GeWe envelope (undocumented success)", "content": {"application/json": {"schema": envelope_schema(Some(&name))}}}),
         );
     }
-    out.insert("responses".into(), Value::Object(responses));
-    Ok(Operation {
-        file: file.to_string(),
-        path: path.to_string(),
-        method: method.to_string(),
-        id,
-        operation: Value::Object(out),
-        schemas,
-    })
+    Ok(responses)
+}
+
+/// Moves the envelope's `data` schema into the component `{type_base}Data`, leaving a
+/// reference; false when the envelope has no `data`.
+fn hoist_data(schema: &mut Value, type_base: &str, schemas: &mut BTreeMap<String, Value>) -> bool {
+    let Some(data) = schema.pointer_mut("/properties/data") else {
+        return false;
+    };
+    let name = format!("{type_base}Data");
+    let mut hoisted = data.take();
+    // The envelope's `data` may be absent or null; the type itself is not.
+    if let Some(m) = hoisted.as_object_mut() {
+        m.remove("nullable");
+    }
+    schemas.insert(name.clone(), hoisted);
+    *data = json!({"$ref": format!("#/components/schemas/{name}")});
+    true
 }
 
 fn envelope_schema(data: Option<&str>) -> Value {
