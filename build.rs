@@ -41,8 +41,9 @@ fn run() -> Result<(), spec::SpecError> {
     let (client, enums) = codegen::progenitor(merged)?;
     let wrapper = codegen::wrapper(&ops);
 
-    let client = codegen::drop_api_version(&codegen::render(client), ops.len())?;
-    write(&out, "gewe_client.rs", &client)?;
+    let mut client = codegen::parse(client)?;
+    codegen::drop_api_version(&mut client, ops.len())?;
+    write(&out, "gewe_client.rs", &codegen::render_file(client))?;
     write(&out, "gewe_wrapper.rs", &codegen::render(wrapper))?;
     write(&out, "gewe_enums.rs", &codegen::render(enums))?;
     write(&out, "openapi.json", &pretty(merged))?;
