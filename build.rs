@@ -1,11 +1,16 @@
 //! Generates the GeWe client from the apifox exports in `openapi/`:
-//! load → normalize → merge → generate → write. Each step lives in `build/`.
+//! load → overlay → normalize → merge (`build/pipeline.rs`) → generate → write.
+//! Each step lives in `build/`.
 
 #[path = "build/codegen.rs"]
 mod codegen;
 #[path = "build/docs.rs"]
 mod docs;
-#[path = "build/spec.rs"]
+#[path = "build/overlay.rs"]
+mod overlay;
+#[path = "build/pipeline.rs"]
+mod pipeline;
+#[path = "build/spec/mod.rs"]
 mod spec;
 
 use std::path::{Path, PathBuf};
@@ -25,31 +30,24 @@ fn run() -> Result<(), spec::SpecError> {
     let root =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let dir = root.join("openapi");
-    let io = |e: std::io::Error| spec::SpecError::new("openapi/", "", e.to_string());
 
-    let files = spec::discover(&dir).map_err(io)?;
-    let sources = files
-        .iter()
-        .map(|f| spec::load(&root, f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let normalized = sources
-        .iter()
-        .map(spec::normalize)
-        .collect::<Result<Vec<_>, _>>()?;
-    let merged = spec::merge(normalized)?;
-    let raw = spec::merge_raw(&sources)?;
+    let spec = pipeline::spec(&root)?;
+    for warning in &spec.warnings {
+        println!("cargo:warning={warning}");
+    }
+    let merged = &spec.merged;
 
-    let ops = codegen::operations(&merged);
-    let (client, enums) = codegen::progenitor(&merged)?;
+    let ops = codegen::operations(merged);
+    let (client, enums) = codegen::progenitor(merged)?;
     let wrapper = codegen::wrapper(&ops);
 
-    let client = codegen::drop_api_version(&codegen::render(client), ops.len())?;
-    write(&out, "gewe_client.rs", &client)?;
+    let mut client = codegen::parse(client)?;
+    codegen::drop_api_version(&mut client, ops.len())?;
+    write(&out, "gewe_client.rs", &codegen::render_file(client))?;
     write(&out, "gewe_wrapper.rs", &codegen::render(wrapper))?;
     write(&out, "gewe_enums.rs", &codegen::render(enums))?;
-    write(&out, "openapi.json", &pretty(&merged))?;
-    write(&out, "openapi.raw.json", &pretty(&raw))?;
+    write(&out, "openapi.json", &pretty(merged))?;
+    write(&out, "openapi.raw.json", &pretty(&spec.raw))?;
     write(&out, "methods.md", &codegen::method_map(&ops))?;
     Ok(())
 }

@@ -581,39 +581,176 @@ fn method_doc(op: &OpInfo) -> Vec<String> {
 /// progenitor gives every request an `api-version` header (the spec's version) in a header map
 /// of its own. GeWe documents no such header, and all header parameters are dropped, so the map
 /// holds nothing else: remove it from each of the `operations` methods, so that the request on
-/// the wire is what the docs describe and no map is built per call. Fails when the generated
-/// text is not the shape this expects (a progenitor upgrade), naming what was found.
-pub fn drop_api_version(client: &str, operations: usize) -> Result<String, crate::spec::SpecError> {
-    const BLOCK: &str = r#"let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-"#;
-    const USE: &str = ".headers(header_map)";
-    let (blocks, uses) = (client.matches(BLOCK).count(), client.matches(USE).count());
-    if blocks != operations || uses != operations {
-        return Err(crate::spec::SpecError::new(
+/// the wire is what the docs describe and no map is built per call.
+///
+/// Works on the syntax tree, so progenitor's formatting does not matter; fails when the code
+/// is not the shape this expects (a progenitor upgrade), naming what was found.
+pub fn drop_api_version(file: &mut syn::File, operations: usize) -> Result<(), SpecError> {
+    let mut found = HeaderMapUses::default();
+    strip_header_map(&mut file.items, &mut found);
+    if found
+        != (HeaderMapUses {
+            maps: operations,
+            appends: operations,
+            uses: operations,
+        })
+    {
+        return Err(SpecError::new(
             "build/codegen.rs",
             "",
             format!(
-                "progenitor's output changed: expected the api-version header map in each of the                  {operations} methods, found {blocks} maps and {uses} uses"
+                "progenitor's output changed: expected the api-version header map in each of the \
+                 {operations} methods, found {} maps, {} api-version appends and {} uses",
+                found.maps, found.appends, found.uses
             ),
         ));
     }
-    Ok(client.replace(BLOCK, "").replace(USE, ""))
+    Ok(())
+}
+
+/// How many of each part of progenitor's api-version header map were removed.
+#[derive(Debug, Default, PartialEq)]
+struct HeaderMapUses {
+    /// `let mut header_map = HeaderMap::with_capacity(1usize);`
+    maps: usize,
+    /// `header_map.append(HeaderName::from_static("api-version"), …);`
+    appends: usize,
+    /// `.headers(header_map)` in the request builder chain.
+    uses: usize,
+}
+
+const HEADER_MAP: &str = "header_map";
+
+fn strip_header_map(items: &mut [syn::Item], found: &mut HeaderMapUses) {
+    for item in items {
+        match item {
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = m.content.as_mut() {
+                    strip_header_map(items, found);
+                }
+            }
+            syn::Item::Impl(block) => {
+                for f in block.items.iter_mut() {
+                    if let syn::ImplItem::Fn(f) = f {
+                        strip_statements(&mut f.block.stmts, found);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn strip_statements(stmts: &mut Vec<syn::Stmt>, found: &mut HeaderMapUses) {
+    stmts.retain(|stmt| {
+        if is_api_version_map(stmt) {
+            found.maps += 1;
+            false
+        } else if is_api_version_append(stmt) {
+            found.appends += 1;
+            false
+        } else {
+            true
+        }
+    });
+    for stmt in stmts {
+        if let syn::Stmt::Local(local) = stmt {
+            if let Some(init) = local.init.as_mut() {
+                found.uses += drop_headers_call(&mut init.expr);
+            }
+        }
+    }
+}
+
+/// `let mut header_map = …::HeaderMap::with_capacity(1usize);`: a map for the one header.
+fn is_api_version_map(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Local(local) = stmt else {
+        return false;
+    };
+    let syn::Pat::Ident(pat) = &local.pat else {
+        return false;
+    };
+    let Some(syn::Expr::Call(call)) = local.init.as_ref().map(|i| &*i.expr) else {
+        return false;
+    };
+    pat.ident == HEADER_MAP
+        && path_ends_with(&call.func, &["HeaderMap", "with_capacity"])
+        && matches!(call.args.first(), Some(syn::Expr::Lit(l)) if matches!(&l.lit, syn::Lit::Int(n) if n.base10_digits() == "1"))
+}
+
+/// `header_map.append(…::HeaderName::from_static("api-version"), …);`
+fn is_api_version_append(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Expr(syn::Expr::MethodCall(call), Some(_)) = stmt else {
+        return false;
+    };
+    let Some(syn::Expr::Call(name)) = call.args.first() else {
+        return false;
+    };
+    call.method == "append"
+        && is_ident(&call.receiver, HEADER_MAP)
+        && path_ends_with(&name.func, &["HeaderName", "from_static"])
+        && matches!(name.args.first(), Some(syn::Expr::Lit(l)) if matches!(&l.lit, syn::Lit::Str(s) if s.value() == "api-version"))
+}
+
+/// Replaces `<receiver>.headers(header_map)` in a method-call chain by `<receiver>`.
+fn drop_headers_call(expr: &mut syn::Expr) -> usize {
+    match expr {
+        syn::Expr::MethodCall(call)
+            if call.method == "headers"
+                && call.args.len() == 1
+                && call.args.first().is_some_and(|a| is_ident(a, HEADER_MAP)) =>
+        {
+            let receiver = std::mem::replace(&mut *call.receiver, syn::Expr::PLACEHOLDER);
+            *expr = receiver;
+            1 + drop_headers_call(expr)
+        }
+        syn::Expr::MethodCall(call) => drop_headers_call(&mut call.receiver),
+        syn::Expr::Try(t) => drop_headers_call(&mut t.expr),
+        syn::Expr::Await(a) => drop_headers_call(&mut a.base),
+        _ => 0,
+    }
+}
+
+fn is_ident(expr: &syn::Expr, name: &str) -> bool {
+    matches!(expr, syn::Expr::Path(p) if p.path.is_ident(name))
+}
+
+fn path_ends_with(expr: &syn::Expr, tail: &[&str]) -> bool {
+    let syn::Expr::Path(p) = expr else {
+        return false;
+    };
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments.len() >= tail.len() && segments[segments.len() - tail.len()..] == *tail
 }
 
 /// Pretty-prints generated tokens; a parse failure keeps the raw text so the compiler explains it.
 pub fn render(tokens: TokenStream) -> String {
     match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(mut file) => {
-            document(&mut file.items);
-            prettyplease::unparse(&file)
-        }
+        Ok(file) => render_file(file),
         Err(_) => tokens.to_string(),
     }
+}
+
+/// Pretty-prints a parsed file, documenting what typify leaves undocumented.
+pub fn render_file(mut file: syn::File) -> String {
+    document(&mut file.items);
+    prettyplease::unparse(&file)
+}
+
+/// The generated client as a syntax tree, for the edits made on it.
+pub fn parse(tokens: TokenStream) -> Result<syn::File, SpecError> {
+    syn::parse2(tokens).map_err(|e| {
+        SpecError::new(
+            "build/codegen.rs",
+            "",
+            format!("progenitor's output is not valid Rust: {e}"),
+        )
+    })
 }
 
 /// typify leaves a field undocumented when its type is a nested object or an id, and enum

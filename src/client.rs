@@ -11,6 +11,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::future::Future;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,9 +27,10 @@ macro_rules! api_path {
 pub const API_PATH: &str = api_path!();
 /// The path a self-hosted gewechat mounts the same API under (`http://HOST:2531/v2/api`).
 pub const SELF_HOSTED_API_PATH: &str = "/v2/api";
-/// GeWe's cloud API: its host and [`API_PATH`]. A self-hosted gewechat is
-/// `http://HOST:2531` followed by [`SELF_HOSTED_API_PATH`].
-pub const DEFAULT_BASE_URL: &str = concat!("http://api.geweapi.com", api_path!());
+/// GeWe's cloud API, over TLS: the host GeWe's docs name (whose plain-HTTP address would carry
+/// the token in clear text) and [`API_PATH`]. A self-hosted gewechat is `http://HOST:2531`
+/// followed by [`SELF_HOSTED_API_PATH`].
+pub const DEFAULT_BASE_URL: &str = concat!("https://api.geweapi.com", api_path!());
 /// The header GeWe reads the token from.
 pub const TOKEN_HEADER: &str = "X-GEWE-TOKEN";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -62,6 +65,15 @@ pub(crate) struct ClientState {
     timeout: Option<Duration>,
     pub(crate) max_response_bytes: usize,
     retry: Option<RetryPolicy>,
+    /// Set when the token would cross the network in clear text.
+    plain_http: Option<Arc<PlainHttp>>,
+}
+
+/// A base URL that sends the token over plain HTTP to a host off this machine and network.
+#[derive(Debug)]
+struct PlainHttp {
+    host: String,
+    warned: AtomicBool,
 }
 
 impl fmt::Debug for ClientState {
@@ -256,6 +268,15 @@ impl progenitor_client::ClientHooks<ClientState> for generated::Client {
             HeaderName::from_static("x-gewe-token"),
             state.token_header.clone(),
         );
+        if let Some(plain) = &state.plain_http {
+            if !plain.warned.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    host = %plain.host,
+                    "the GeWe token is sent over plain HTTP to {}, readable on the way: use an https:// base URL",
+                    plain.host
+                );
+            }
+        }
         if let Some(timeout) = state.timeout {
             *request.timeout_mut() = Some(timeout);
         }
@@ -368,6 +389,12 @@ impl ClientBuilder {
             ))
             .into());
         }
+        let plain_http = plain_http_host(&parsed).map(|host| {
+            Arc::new(PlainHttp {
+                host,
+                warned: AtomicBool::new(false),
+            })
+        });
         let base_url = base_url.trim_end_matches('/').to_string();
         let http = match self.http {
             Some(http) => http,
@@ -387,6 +414,7 @@ impl ClientBuilder {
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             retry: self.retry,
+            plain_http,
         };
         Ok(Client {
             raw: Arc::new(generated::Client::new_with_client(&base_url, http, state)),
@@ -402,8 +430,96 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// The host of a plain-HTTP base URL that is neither loopback nor a private or link-local
+/// address: the token would cross networks in clear text. A self-hosted gewechat on the same
+/// machine or network is fine.
+fn plain_http_host(url: &reqwest::Url) -> Option<String> {
+    if url.scheme() != "http" {
+        return None;
+    }
+    let host = url.host_str()?;
+    // IPv6 hosts come in brackets (`[::1]`).
+    let local = match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        Ok(ip) => is_local(ip),
+        Err(_) => {
+            let name = host.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    };
+    (!local).then(|| host.to_string())
+}
+
+fn is_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => is_local(IpAddr::V4(v4)),
+            None => ip.is_loopback() || is_unique_local(ip) || is_unicast_link_local(ip),
+        },
+    }
+}
+
+/// `fc00::/7`, IPv6's private range.
+fn is_unique_local(ip: Ipv6Addr) -> bool {
+    ip.segments()[0] & 0xfe00 == 0xfc00
+}
+
+/// `fe80::/10`.
+fn is_unicast_link_local(ip: Ipv6Addr) -> bool {
+    ip.segments()[0] & 0xffc0 == 0xfe80
+}
+
 fn config(reason: impl Into<String>) -> ConfigError {
     ConfigError {
         reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_http_host;
+
+    fn host(url: &str) -> Option<String> {
+        plain_http_host(&reqwest::Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn only_plain_http_off_this_machine_and_network_is_flagged() {
+        for url in [
+            "https://api.geweapi.com/gewe/v2/api",
+            "http://127.0.0.1:2531/v2/api",
+            "http://localhost:2531/v2/api",
+            "http://gewe.localhost/v2/api",
+            "http://10.0.0.5:2531/v2/api",
+            "http://172.16.3.4/v2/api",
+            "http://192.168.1.20:2531/v2/api",
+            "http://169.254.1.1/v2/api",
+            "http://[::1]:2531/v2/api",
+            "http://[fd00::5]/v2/api",
+            "http://[fe80::1]/v2/api",
+            "http://[::ffff:192.168.1.2]/v2/api",
+        ] {
+            assert_eq!(host(url), None, "{url}");
+        }
+        assert_eq!(
+            host("http://api.geweapi.com/gewe/v2/api").as_deref(),
+            Some("api.geweapi.com")
+        );
+        assert_eq!(
+            host("http://8.8.8.8:2531/v2/api").as_deref(),
+            Some("8.8.8.8")
+        );
+        assert_eq!(
+            host("http://172.32.0.1/v2/api").as_deref(),
+            Some("172.32.0.1")
+        );
+        assert_eq!(
+            host("http://[2001:db8::1]/v2/api").as_deref(),
+            Some("[2001:db8::1]")
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Typed callback events: what GeWe POSTs to the callback URL.
 //!
 //! [`Event::from_value`] classifies one delivery. The JSON shapes are generated from
-//! `openapi/callbacks/` ([`CallbackAddMsg`](crate::types::CallbackAddMsg),
+//! `openapi/ours/callbacks/` ([`CallbackAddMsg`](crate::types::CallbackAddMsg),
 //! [`CallbackModContacts`](crate::types::CallbackModContacts), …). Every kind is declared once,
 //! in the kind table (`src/events/kinds.rs`); the kind is decided in this order:
 //!

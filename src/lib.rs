@@ -44,8 +44,8 @@ pub mod types {
 /// The normalized, merged OpenAPI 3.0 document every method is generated from (JSON).
 pub const OPENAPI_SPEC: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
-/// The unmodified apifox exports of `openapi/`, merged into one document (JSON), for contract
-/// checkers such as Stoplight Prism.
+/// GeWe's apifox exports in `openapi/`, with our overlays applied but otherwise as GeWe wrote
+/// them, merged into one document (JSON), for contract checkers such as Stoplight Prism.
 pub const OPENAPI_SPEC_RAW: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.raw.json"));
 
 /// The path → method map, as Markdown.

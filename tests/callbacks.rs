@@ -211,7 +211,7 @@ fn the_payload_structs_are_generated_into_gewe_types() {
     let offline: CallbackOffline = serde_json::from_value(load("30_offline")).unwrap();
     assert_eq!(offline.wxid.as_deref(), Some("wxid_phyyedw9xap22"));
 
-    // The merged spec has the schemas, and no paths from openapi/callbacks/.
+    // The merged spec has the schemas, and no paths from openapi/ours/callbacks/.
     let spec: Value = serde_json::from_str(gewe::OPENAPI_SPEC).unwrap();
     for name in [
         "CallbackEnvelope",

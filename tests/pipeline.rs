@@ -3,12 +3,18 @@
 
 #[path = "../build/docs.rs"]
 mod docs;
-#[path = "../build/spec.rs"]
+#[path = "../build/overlay.rs"]
+mod overlay;
+#[path = "../build/pipeline.rs"]
 #[allow(dead_code)]
+mod pipeline;
+#[path = "../build/spec/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod spec;
 
 use serde_json::{json, Value};
-use spec::{Side, Source};
+use spec::schema::Side;
+use spec::Source;
 
 fn source(file: &str, doc: Value) -> Source {
     Source {
@@ -44,22 +50,22 @@ fn merged(docs: Vec<Source>) -> Result<Value, spec::SpecError> {
 #[test]
 fn names_come_from_the_path() {
     assert_eq!(
-        spec::operation_id("/group/joinRoomUsingQRCode"),
+        spec::names::operation_id("/group/joinRoomUsingQRCode"),
         "group_join_room_using_qr_code"
     );
     assert_eq!(
-        spec::operation_id("/personal/getProfile"),
+        spec::names::operation_id("/personal/getProfile"),
         "personal_get_profile"
     );
     assert_eq!(
-        spec::operation_id("/finder/getProfile"),
+        spec::names::operation_id("/finder/getProfile"),
         "finder_get_profile"
     );
     assert_eq!(
-        spec::operation_id("/message/downloadEmojiMd5"),
+        spec::names::operation_id("/message/downloadEmojiMd5"),
         "message_download_emoji_md5"
     );
-    assert_eq!(spec::operation_id("/im/sync"), "im_sync");
+    assert_eq!(spec::names::operation_id("/im/sync"), "im_sync");
     assert_eq!(
         spec::pascal_case("group_join_room_using_qr_code"),
         "GroupJoinRoomUsingQrCode"
@@ -69,23 +75,31 @@ fn names_come_from_the_path() {
 #[test]
 fn every_spec_file_in_the_repo_normalizes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let files = spec::discover(&root.join("openapi")).unwrap();
-    assert!(files.len() > 100, "{} files", files.len());
-    let mut sorted = files.clone();
-    sorted.sort();
-    assert_eq!(files, sorted, "sorted order");
-    let sources: Vec<Source> = files.iter().map(|f| spec::load(root, f).unwrap()).collect();
-    let doc = spec::merge(
-        sources
-            .iter()
-            .map(|s| spec::normalize(s).unwrap())
-            .collect(),
-    )
-    .unwrap();
+    let layout = spec::discover(&root.join("openapi")).unwrap();
+    assert!(
+        layout.exports.len() > 100,
+        "{} exports",
+        layout.exports.len()
+    );
+    assert!(!layout.ours.is_empty(), "the callback schemas");
+    assert!(layout
+        .ours
+        .iter()
+        .all(|f| f.starts_with(root.join("openapi/ours"))));
+    for list in [&layout.exports, &layout.ours, &layout.overlays] {
+        let mut sorted = list.clone();
+        sorted.sort();
+        assert_eq!(*list, sorted, "sorted order");
+    }
+    let spec = pipeline::spec(root).unwrap();
     assert_eq!(
-        doc,
+        spec.merged,
         serde_json::from_str::<Value>(gewe::OPENAPI_SPEC).unwrap(),
         "the build used the same rules"
+    );
+    assert_eq!(
+        spec.raw,
+        serde_json::from_str::<Value>(gewe::OPENAPI_SPEC_RAW).unwrap()
     );
 }
 
@@ -106,42 +120,104 @@ fn prefix_token_header_and_apifox_keys_go() {
 #[test]
 fn type_null_becomes_any_json() {
     let mut s = json!({"type": "null", "description": "d"});
-    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert_eq!(s, json!({"description": "d", "nullable": true}));
+    // apifox's `additionalProperties: false` on such a field is no object type.
+    let mut s = json!({"type": "null", "additionalProperties": false});
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    assert_eq!(s, json!({"nullable": true}));
     let mut s = json!({"type": ["string", "null"]});
-    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert_eq!(s, json!({"type": "string", "nullable": true}));
 }
 
 #[test]
 fn quirks_on_non_objects_and_misfit_enums_and_defaults() {
     let mut s = json!({"type": "string", "additionalProperties": false});
-    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Request).unwrap();
     assert_eq!(s, json!({"type": "string"}));
     let mut s = json!({"type": "integer", "enum": ["1", "2"], "default": "2"});
-    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Request).unwrap();
     assert_eq!(s, json!({"type": "integer", "enum": [1, 2], "default": 2}));
     let mut s = json!({"type": "boolean", "default": "maybe", "enum": ["x"]});
-    spec::normalize_schema("f", "", &mut s, Side::Request).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Request).unwrap();
     assert_eq!(s, json!({"type": "boolean"}));
 }
 
 #[test]
 fn response_fields_are_never_required() {
     let mut s = json!({"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}}, "required": ["a"]});
-    spec::normalize_schema("f", "", &mut s, Side::Response).unwrap();
+    spec::schema::normalize_schema("f", "", &mut s, Side::Response).unwrap();
     assert!(!s.to_string().contains("required"));
 }
 
 #[test]
 fn examples_extend_and_correct_their_schema() {
     let mut s = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
-    spec::reconcile(&mut s, &json!({"n": "12", "extra": [{"k": 1}]}));
+    spec::examples::reconcile(&mut s, &json!({"n": "12", "extra": [{"k": 1}]}));
     assert_eq!(s["properties"]["n"]["type"], "string", "the example wins");
     assert_eq!(
         s["properties"]["extra"],
         json!({"type": "array", "items": {"type": "object", "properties": {"k": {"type": "integer"}}}})
     );
+}
+
+#[test]
+fn a_constraint_the_request_example_breaks_is_dropped_with_a_warning() {
+    // The shape of GeWe's /sns/uploadSnsImage export: apifox put the "1 to 9 images" rule on
+    // each URL, and the page's own example sends URLs of 28 characters.
+    let mut doc = export(
+        "/sns/uploadSnsImage",
+        json!({"type": "object", "properties": {
+            "appId": {"type": "string"},
+            "imgUrls": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 9}}
+        }, "required": ["appId", "imgUrls"]}),
+        json!({"type": "object"}),
+    );
+    doc["paths"]["/gewe/v2/api/sns/uploadSnsImage"]["post"]["requestBody"]["content"]
+        ["application/json"]["example"] = json!({
+        "appId": "{{appid}}",
+        "imgUrls": ["http://dummyimage.com/400x40", "http://dummyimage.com/400x30"]
+    });
+    let normalized = spec::normalize(&source("openapi/sns/uploadSnsImage.yaml", doc)).unwrap();
+    assert_eq!(normalized.warnings.len(), 1, "{:?}", normalized.warnings);
+    let warning = normalized.warnings[0].to_string();
+    assert!(
+        warning.starts_with("openapi/sns/uploadSnsImage.yaml: at /paths/")
+            && warning.contains("/properties/imgUrls/items: ")
+            && warning.contains(
+                "breaks `maxLength: 9` of `imgUrls[]` with \"http://dummyimage.com/400x40\""
+            ),
+        "{warning}"
+    );
+    let merged = spec::merge(vec![normalized]).unwrap();
+    assert_eq!(
+        merged["components"]["schemas"]["SnsUploadSnsImageRequest"]["properties"]["imgUrls"]
+            ["items"],
+        json!({"type": "string", "minLength": 1}),
+        "what the example keeps is still enforced"
+    );
+}
+
+#[test]
+fn constraints_the_example_keeps_stay_without_a_warning() {
+    let mut s = json!({"type": "object", "properties": {
+        "wxids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
+        "op": {"type": "integer", "enum": [1, 2], "minimum": 1}
+    }});
+    let before = s.clone();
+    let mut doc = export("/contacts/x", s.take(), json!({"type": "object"}));
+    doc["paths"]["/gewe/v2/api/contacts/x"]["post"]["requestBody"]["content"]["application/json"]
+        ["example"] = json!({"wxids": ["a", "b"], "op": 2});
+    let normalized = spec::normalize(&source("openapi/contacts/x.yaml", doc)).unwrap();
+    assert!(normalized.warnings.is_empty(), "{:?}", normalized.warnings);
+    let merged = spec::merge(vec![normalized]).unwrap();
+    let props = &merged["components"]["schemas"]["ContactsXRequest"]["properties"];
+    assert_eq!(
+        props["wxids"]["maxItems"],
+        before["properties"]["wxids"]["maxItems"]
+    );
+    assert_eq!(props["op"]["enum"], json!([1, 2]));
 }
 
 #[test]
@@ -163,15 +239,30 @@ fn unknown_type_names_file_and_place() {
 
 #[test]
 fn invalid_yaml_names_the_line() {
-    let err = spec::parse(
+    let err = spec::load::parse(
         "openapi/group/bad.yaml",
         "openapi: 3.0.1\npaths:\n  a: [1, 2\n",
     )
     .unwrap_err();
+    let text = err.to_string();
     assert!(
-        err.to_string()
-            .starts_with("openapi/group/bad.yaml: invalid YAML: line"),
+        text.starts_with("openapi/group/bad.yaml: invalid YAML: ")
+            && text.contains("line 3, column 6"),
         "{err}"
+    );
+}
+
+#[test]
+fn yaml_is_read_with_the_core_schema() {
+    // YAML 1.1 would make these a boolean and an octal number; apifox means the strings.
+    let doc = spec::load::parse(
+        "f.yaml",
+        "a: yes\nb: 0755\nc: 18446744073709551615\nd: -5\n'200': x\n",
+    )
+    .unwrap();
+    assert_eq!(
+        doc,
+        json!({"a": "yes", "b": "0755", "c": 18446744073709551615u64, "d": -5, "200": "x"})
     );
 }
 

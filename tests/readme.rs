@@ -1,4 +1,4 @@
-//! The README's module table and `openapi/METHODS.md` match `openapi/`.
+//! The README's module table and `openapi/ours/METHODS.md` match `openapi/`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -63,7 +63,7 @@ fn readme_module_table_matches_openapi() {
 
 #[test]
 fn method_map_is_up_to_date() {
-    let path = Path::new(ROOT).join("openapi/METHODS.md");
+    let path = Path::new(ROOT).join("openapi/ours/METHODS.md");
     let expected = format!("# Path → method map\n\nGenerated from `openapi/` by build.rs; refresh with `GEWE_BLESS=1 cargo test --test readme`.\n{}", gewe::METHOD_MAP);
     if std::env::var_os("GEWE_BLESS").is_some() {
         std::fs::write(&path, &expected).unwrap();
@@ -71,7 +71,7 @@ fn method_map_is_up_to_date() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == expected,
-        "openapi/METHODS.md is stale: run `GEWE_BLESS=1 cargo test --test readme`"
+        "openapi/ours/METHODS.md is stale: run `GEWE_BLESS=1 cargo test --test readme`"
     );
 }
 

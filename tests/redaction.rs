@@ -146,3 +146,79 @@ async fn the_token_never_appears_in_errors_or_logs() {
         assert!(!text.contains(TOKEN), "token leaked in: {text}");
     }
 }
+
+/// The log lines `run` writes at WARN and above.
+async fn warnings_of<F: std::future::Future<Output = ()>>(run: F) -> Vec<String> {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    run.await;
+    drop(guard);
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    text.lines().map(str::to_string).collect()
+}
+
+#[tokio::test]
+async fn a_token_sent_over_plain_http_off_the_machine_is_warned_once_per_client() {
+    let mock = MockServer::start_with_token(TOKEN).await.unwrap();
+    let addr = mock
+        .base_url()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    // `gewe.example` stands for a public host; the request still goes to the loopback mock.
+    gewe::install_tls_provider();
+    let http = reqwest::Client::builder()
+        .resolve("gewe.example", addr.parse().unwrap())
+        .build()
+        .unwrap();
+    let body = json!({"appId": "wx", "contactsInfo": "a"});
+    let public = || {
+        gewe::Client::builder()
+            .token(TOKEN)
+            .base_url(format!("http://gewe.example:{port}/gewe/v2/api"))
+            .http_client(http.clone())
+            .build()
+            .unwrap()
+    };
+    let lines = warnings_of(async {
+        let client = public();
+        for _ in 0..3 {
+            client.call_json(OP, body.clone()).await.unwrap();
+        }
+        client.clone().call_json(OP, body.clone()).await.unwrap();
+    })
+    .await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].contains("WARN")
+            && lines[0].contains("plain HTTP to gewe.example")
+            && lines[0].contains("https://"),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[0].contains(TOKEN));
+    assert_eq!(mock.received().len(), 4, "every call was sent");
+
+    // A second client warns again; loopback and https never do.
+    let lines = warnings_of(async {
+        public().call_json(OP, body.clone()).await.unwrap();
+        mock.client()
+            .unwrap()
+            .call_json(OP, body.clone())
+            .await
+            .unwrap();
+    })
+    .await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let client = gewe::Client::new(TOKEN).unwrap();
+    assert_eq!(client.base_url(), "https://api.geweapi.com/gewe/v2/api");
+}
