@@ -9,33 +9,27 @@ const STYLE_TAGS: &[&str] = &[
     "pre", "code", "a",
 ];
 
-/// GeWe's developer guide gives rules by kind of action, not per endpoint: sends and downloads.
-/// The action is the last path segment.
-const USAGE_RULES: &[(&str, &str)] = &[
-    (
-        "post",
-        "GeWe allows about 40 messages a minute, never concurrently: wait for one send to finish \
-         before the next, about 1 s between users and a random 2–5 s between groups (see `gewe::pacing`).",
-    ),
-    (
-        "forward",
-        "GeWe allows about 40 messages a minute, never concurrently: wait for one send to finish \
-         before the next, about 1 s between users and a random 2–5 s between groups (see `gewe::pacing`).",
-    ),
-    (
-        "download",
-        "download one at a time, a random 3–10 s apart, and each message only once; downloading on \
-         every callback gets the account kicked offline.",
-    ),
-];
+// GeWe's pacing numbers, from the file the library's pacer reads them from.
+#[path = "../src/pacing/guide.rs"]
+#[allow(dead_code)]
+mod guide;
 
-/// The usage rule for an operation, from the kind of its action (`/message/postText` is a send).
-pub fn usage_rule(path: &str) -> Option<&'static str> {
+/// GeWe's rule for downloads: one at a time, spaced, each message once.
+const DOWNLOAD_RULE: &str = "download one at a time, a random 3–10 s apart, and each message only \
+     once; downloading on every callback gets the account kicked offline.";
+
+/// The usage rule for an operation, from the kind of its action (`/message/postText` is a send):
+/// GeWe's developer guide gives rules by kind of action, not per endpoint. The action is the
+/// last path segment.
+pub fn usage_rule(path: &str) -> Option<String> {
     let action = path.rsplit('/').next()?;
-    USAGE_RULES
-        .iter()
-        .find(|(prefix, _)| action.starts_with(prefix))
-        .map(|(_, rule)| *rule)
+    if action.starts_with("post") || action.starts_with("forward") {
+        Some(format!("{} (see `gewe::pacing`).", guide::send_rule()))
+    } else if action.starts_with("download") {
+        Some(DOWNLOAD_RULE.to_owned())
+    } else {
+        None
+    }
 }
 
 /// Cleans one description for a doc comment.

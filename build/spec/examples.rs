@@ -91,17 +91,14 @@ fn replace_placeholders(v: &mut Value) {
     }
 }
 
-/// The JSON type of an example value, as an OpenAPI type name.
+// The JSON type names, from the file the library names them in.
+#[path = "../../src/json_type.rs"]
+mod json_type_name;
+
+/// The JSON type of an example value, as an OpenAPI type name; `None` for `null`, which names
+/// no type.
 fn json_type(v: &Value) -> Option<&'static str> {
-    Some(match v {
-        Value::Null => return None,
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    })
+    Some(json_type_name::json_type(v)).filter(|t| *t != "null")
 }
 
 /// A schema for a value that only an example documents.
