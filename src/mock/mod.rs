@@ -50,6 +50,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account;
 mod error;
 mod validate;
 
@@ -147,6 +148,7 @@ struct Script {
     received: Vec<Received>,
     /// The URL the bot registered with `/login/setCallback`, where pushed events go.
     callback_url: Option<String>,
+    account: account::Account,
 }
 
 impl fmt::Debug for MockServer {
@@ -341,6 +343,38 @@ impl MockServer {
             .filter(|r| r.path == path)
             .cloned()
             .collect()
+    }
+
+    /// Takes the account offline, as WeChat does after a few days: every call outside
+    /// `/login/` answers GeWe's offline error (`ret` 500, `data.msg` 微信已离线) and
+    /// `/login/checkOnline` answers `false`, until a `/login/reconnection` (when
+    /// [`reconnection_works`](Self::reconnection_works)) or a confirmed re-login
+    /// ([`accept_login`](Self::accept_login)) brings it back. No `Offline` callback is sent:
+    /// push one with [`push_callback`](Self::push_callback) when the test wants it.
+    pub fn go_offline(&self) {
+        self.script().account.online = false;
+    }
+
+    /// Whether the account is online (it starts online).
+    pub fn is_online(&self) -> bool {
+        self.script().account.online
+    }
+
+    /// Whether `/login/reconnection` brings an offline account back (default `true`); when
+    /// not, it answers GeWe's failure and only a re-login helps.
+    pub fn reconnection_works(&self, works: bool) {
+        self.script().account.reconnection_works = works;
+    }
+
+    /// Plays a person confirming the next login on the phone as `wxid`: the next
+    /// `/login/getLoginQrCode` answers a QR code for the `appId` it was given (or a new device
+    /// when it was empty), and the next `/login/checkLogin` answers logged in and brings the
+    /// account online. Call it once per login to confirm.
+    pub fn accept_login(&self, wxid: impl Into<String>, nick_name: impl Into<String>) {
+        self.script()
+            .account
+            .logins
+            .push_back((wxid.into(), nick_name.into()));
     }
 
     /// Forgets every scripted reply and every received request.
@@ -690,13 +724,20 @@ async fn handle(State(core): State<Arc<Core>>, request: Request) -> Response {
         }
     }
 
-    // 6. The scripted answer, else the example.
+    // 6. The account's own answer (offline, login, reconnection), the scripted answer, else
+    //    the example.
     let scripted = {
         let mut script = core.script();
-        let queued = script.queued.get_mut(&path).and_then(VecDeque::pop_front);
-        match queued {
+        let body = parsed.as_ref().unwrap_or(&Value::Null);
+        match script.account.answer(&path, body) {
             Some(reply) => Some(Sticky::Reply(reply)),
-            None => script.sticky.get(&path).cloned(),
+            None => {
+                let queued = script.queued.get_mut(&path).and_then(VecDeque::pop_front);
+                match queued {
+                    Some(reply) => Some(Sticky::Reply(reply)),
+                    None => script.sticky.get(&path).cloned(),
+                }
+            }
         }
     };
     // The lock is released: a responder may take its time or call the mock.
