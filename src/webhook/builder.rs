@@ -1,6 +1,7 @@
 //! The receiver's settings: [`WebhookServer::builder`] and its checks.
 
-use super::server::{self, HandlerFn, HandlerFuture, RunningWebhook, Settings};
+use super::intake::Intake;
+use super::server::{self, HandlerFn, HandlerFuture, RunningWebhook, Settings, Sink};
 use super::{
     WebhookError, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_MAX_AGE, DEFAULT_LISTEN,
     DEFAULT_MAX_BODY_BYTES, DEFAULT_QUEUE_CAPACITY,
@@ -32,6 +33,7 @@ impl WebhookServer {
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             handler: None,
+            intake: None,
         }
     }
 }
@@ -46,6 +48,7 @@ pub struct WebhookBuilder {
     queue_capacity: usize,
     max_body_bytes: usize,
     handler: Option<Arc<HandlerFn>>,
+    intake: Option<Arc<dyn Intake>>,
 }
 
 impl fmt::Debug for WebhookBuilder {
@@ -141,16 +144,38 @@ impl WebhookBuilder {
         self
     }
 
+    /// Hands accepted deliveries to `intake` instead of the queue, dedup window and handler;
+    /// the answer to GeWe waits for the intake's verdict.
+    #[cfg_attr(not(feature = "bot"), allow(dead_code))]
+    pub(crate) fn intake(mut self, intake: Arc<dyn Intake>) -> Self {
+        self.intake = Some(intake);
+        self
+    }
+
+    /// The receiver as a router to mount in another axum app, and the callback path it answers
+    /// at (secret segment included), without binding an address.
+    #[cfg_attr(not(feature = "bot"), allow(dead_code))]
+    pub(crate) fn into_router(self) -> Result<(axum::Router, String), WebhookError> {
+        Ok(server::router(self.settings()?))
+    }
+
     /// Binds the address and starts serving, on the current tokio runtime.
     ///
     /// # Errors
     /// [`WebhookError::Config`] for no handler, a zero queue capacity, a path not starting with
     /// `/`, or a bad secret; [`WebhookError::Bind`] when the address cannot be bound.
     pub async fn start(self) -> Result<RunningWebhook, WebhookError> {
+        server::start(self.settings()?).await
+    }
+
+    /// The settings, checked.
+    fn settings(self) -> Result<Settings, WebhookError> {
         let config = |reason: &str| WebhookError::Config(reason.to_owned());
-        let handler = self
-            .handler
-            .ok_or_else(|| config("a handler is required: call .handler(..)"))?;
+        let sink = match (self.intake, self.handler) {
+            (Some(intake), _) => Sink::Intake(intake),
+            (None, Some(handler)) => Sink::Handler(handler),
+            (None, None) => return Err(config("a handler is required: call .handler(..)")),
+        };
         if self.queue_capacity == 0 {
             return Err(config("queue_capacity must be at least 1"));
         }
@@ -166,7 +191,7 @@ impl WebhookBuilder {
                 ));
             }
         }
-        server::start(Settings {
+        Ok(Settings {
             listen: self.listen,
             base,
             secret: self.secret,
@@ -174,8 +199,7 @@ impl WebhookBuilder {
             dedup: self.dedup,
             queue_capacity: self.queue_capacity,
             max_body_bytes: self.max_body_bytes,
-            handler,
+            sink,
         })
-        .await
     }
 }

@@ -1,7 +1,7 @@
 //! The receiver's request handler without a socket, for `cargo fuzz` (`--cfg fuzzing` only).
 
 use super::dedup::DedupWindow;
-use super::request::{receive, Ingress};
+use super::request::{receive, Ingress, Route};
 use super::stats::Counters;
 use super::DEFAULT_DEDUP_MAX_AGE;
 use crate::events::Event;
@@ -29,7 +29,7 @@ impl FuzzReceiver {
             allow: allow.map(|a| a.into_iter().collect()),
             max_body_bytes,
             dedup: Some(Mutex::new(DedupWindow::new(1024, DEFAULT_DEDUP_MAX_AGE))),
-            tx,
+            route: Route::Queue(tx),
             stats: Arc::new(Counters::default()),
         });
         FuzzReceiver { ingress, rx }

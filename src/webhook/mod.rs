@@ -69,6 +69,9 @@ mod dedup;
 mod error;
 #[cfg(fuzzing)]
 mod fuzzing;
+// Only the bot hands deliveries to an intake.
+#[cfg_attr(not(feature = "bot"), allow(dead_code))]
+mod intake;
 mod request;
 mod server;
 mod stats;
@@ -81,6 +84,9 @@ pub use error::WebhookError;
 pub use fuzzing::FuzzReceiver;
 pub use server::RunningWebhook;
 pub use stats::WebhookStats;
+
+#[cfg(feature = "bot")]
+pub(crate) use intake::{Incoming, Intake, Verdict};
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! the dedup window and the queue, in the order of the [module docs](super)' table.
 
 use super::dedup::DedupWindow;
+use super::intake::{Incoming, Intake, Verdict};
 use super::stats::{bump, Counters};
 use crate::json_type::json_type;
 use crate::lock::lock;
@@ -24,9 +25,16 @@ pub(super) struct Ingress {
     pub(super) allow: Option<HashSet<String>>,
     pub(super) max_body_bytes: usize,
     pub(super) dedup: Option<Mutex<DedupWindow>>,
-    /// Deliveries, classified by the dispatcher.
-    pub(super) tx: mpsc::Sender<Value>,
+    pub(super) route: Route,
     pub(super) stats: Arc<Counters>,
+}
+
+/// Where an accepted delivery goes.
+pub(super) enum Route {
+    /// The queue of deliveries the dispatcher classifies and hands to the handler.
+    Queue(mpsc::Sender<Value>),
+    /// An intake that keeps it; the answer waits for it.
+    Intake(Arc<dyn Intake>),
 }
 
 impl Ingress {
@@ -162,6 +170,32 @@ pub(super) async fn receive(State(ingress): State<Arc<Ingress>>, request: Reques
             return status(StatusCode::FORBIDDEN);
         }
     }
+    let tx = match &ingress.route {
+        Route::Queue(tx) => tx,
+        Route::Intake(intake) => {
+            let incoming = Incoming {
+                new_msg_id: crate::events::delivery::new_msg_id(&value),
+                app_id,
+                body: bytes,
+                value,
+            };
+            return match intake.take(incoming).await {
+                Verdict::Accepted => {
+                    bump(&stats.queued);
+                    status(StatusCode::OK)
+                }
+                Verdict::Duplicate => {
+                    bump(&stats.duplicates);
+                    status(StatusCode::OK)
+                }
+                Verdict::Refused(why) => {
+                    bump(&stats.queue_full);
+                    tracing::warn!("gewe webhook: {why}, answered 503");
+                    status(StatusCode::SERVICE_UNAVAILABLE)
+                }
+            };
+        }
+    };
     // The window stays locked from the check to the send, so two copies arriving together
     // cannot both pass; a refused send is not recorded, so GeWe's retry is accepted.
     let mut window = match (&ingress.dedup, crate::events::delivery::new_msg_id(&value)) {
@@ -179,7 +213,7 @@ pub(super) async fn receive(State(ingress): State<Arc<Ingress>>, request: Reques
             return status(StatusCode::OK);
         }
     }
-    match ingress.tx.try_send(value) {
+    match tx.try_send(value) {
         Ok(()) => {
             if let Some((window, key)) = window.as_mut() {
                 window.insert_key(*key);

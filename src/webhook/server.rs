@@ -1,7 +1,8 @@
 //! The receiver's life: binding, serving, handing events to the handler, and shutting down.
 
 use super::dedup::DedupWindow;
-use super::request::{receive, Ingress};
+use super::intake::Intake;
+use super::request::{receive, Ingress, Route};
 use super::stats::{bump, Counters, WebhookStats};
 use super::WebhookError;
 use crate::events::Event;
@@ -31,7 +32,62 @@ pub(super) struct Settings {
     pub dedup: Option<(usize, Duration)>,
     pub queue_capacity: usize,
     pub max_body_bytes: usize,
-    pub handler: Arc<HandlerFn>,
+    pub sink: Sink,
+}
+
+/// Where accepted deliveries go.
+pub(super) enum Sink {
+    /// The receiver's queue, and its dispatcher calling the handler.
+    Handler(Arc<HandlerFn>),
+    /// An intake that keeps them and answers for them.
+    Intake(Arc<dyn Intake>),
+}
+
+/// The path to give GeWe, secret segment included.
+fn callback_path(settings: &Settings) -> String {
+    match &settings.secret {
+        Some(secret) => format!("{}/{secret}", settings.base),
+        None if settings.base.is_empty() => "/".to_owned(),
+        None => settings.base.clone(),
+    }
+}
+
+/// The request handler as a router, and the dispatcher task when there is a handler.
+fn build(settings: Settings, stats: &Arc<Counters>) -> (Router, Option<JoinHandle<()>>) {
+    let (route, dispatcher) = match settings.sink {
+        Sink::Handler(handler) => {
+            let (tx, rx) = mpsc::channel(settings.queue_capacity);
+            let task = tokio::spawn(dispatch(rx, handler, Arc::clone(stats)));
+            (Route::Queue(tx), Some(task))
+        }
+        Sink::Intake(intake) => (Route::Intake(intake), None),
+    };
+    let ingress = Arc::new(Ingress {
+        base: settings.base,
+        secret: settings.secret.map(String::into_bytes),
+        allow: settings.allow,
+        max_body_bytes: settings.max_body_bytes,
+        dedup: settings
+            .dedup
+            .map(|(capacity, max_age)| Mutex::new(DedupWindow::new(capacity, max_age))),
+        route,
+        stats: Arc::clone(stats),
+    });
+    (Router::new().fallback(receive).with_state(ingress), dispatcher)
+}
+
+#[cfg_attr(not(feature = "bot"), allow(dead_code))]
+/// A router that answers GeWe's deliveries at the callback path, to mount in another axum
+/// app, and that path. Needs a tokio runtime when there is a handler.
+pub(super) fn router(settings: Settings) -> (Router, String) {
+    let path = callback_path(&settings);
+    let stats = Arc::new(Counters::default());
+    let (router, dispatcher) = build(settings, &stats);
+    if let Some(task) = dispatcher {
+        // The dispatcher lives as long as the router's queue; nothing waits for it.
+        drop(task);
+    }
+    (router, path)
 }
 
 /// Binds the address and starts serving, on the current tokio runtime.
@@ -47,28 +103,10 @@ pub(super) async fn start(settings: Settings) -> Result<RunningWebhook, WebhookE
         addr: settings.listen,
         source,
     })?;
-    let callback_path = match &settings.secret {
-        Some(secret) => format!("{}/{secret}", settings.base),
-        None if settings.base.is_empty() => "/".to_owned(),
-        None => settings.base.clone(),
-    };
-
+    let callback_path = callback_path(&settings);
     let stats = Arc::new(Counters::default());
-    let (tx, rx) = mpsc::channel(settings.queue_capacity);
-    let ingress = Arc::new(Ingress {
-        base: settings.base,
-        secret: settings.secret.map(String::into_bytes),
-        allow: settings.allow,
-        max_body_bytes: settings.max_body_bytes,
-        dedup: settings
-            .dedup
-            .map(|(capacity, max_age)| Mutex::new(DedupWindow::new(capacity, max_age))),
-        tx,
-        stats: Arc::clone(&stats),
-    });
-    let dispatcher = tokio::spawn(dispatch(rx, settings.handler, Arc::clone(&stats)));
+    let (app, dispatcher) = build(settings, &stats);
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = Router::new().fallback(receive).with_state(ingress);
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         // A send or the drop of the sender is the signal.
         let _ = stopped.await;
@@ -84,7 +122,7 @@ pub(super) async fn start(settings: Settings) -> Result<RunningWebhook, WebhookE
         callback_path,
         stop: Some(stop),
         server: Some(server),
-        dispatcher: Some(dispatcher),
+        dispatcher,
         stats,
     })
 }
