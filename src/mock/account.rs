@@ -37,13 +37,14 @@ impl Default for Account {
 
 impl Account {
     /// The account's own answer to `path`, when it has one: the login flow while a login is
-    /// expected, `checkOnline`, `reconnection`, and GeWe's offline error for every call outside
-    /// `/login/` while offline.
+    /// expected; while offline, `checkOnline`, `reconnection`, and GeWe's offline error for
+    /// every call outside `/login/`.
     pub(super) fn answer(&mut self, path: &str, body: &Value) -> Option<MockReply> {
         match path {
-            "/login/checkOnline" => Some(MockReply::ok(Some(json!(self.online)))),
-            "/login/reconnection" => {
-                if self.online || self.reconnection_works {
+            // Online, the scripted answer or the documented example answers as before.
+            "/login/checkOnline" if !self.online => Some(MockReply::ok(Some(json!(false)))),
+            "/login/reconnection" if !self.online => {
+                if self.reconnection_works {
                     self.online = true;
                     Some(MockReply::ok(None))
                 } else {
