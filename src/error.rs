@@ -30,6 +30,10 @@ pub enum Error {
     InvalidRequest(Box<InvalidRequestError>),
     /// The client is misconfigured: a bad base URL or a token that cannot be a header.
     Config(ConfigError),
+    /// The bot runtime could not start, or refused a send: see
+    /// [`BotError`](crate::bot::BotError).
+    #[cfg(feature = "bot")]
+    Bot(Box<crate::bot::BotError>),
 }
 
 impl Error {
@@ -43,6 +47,17 @@ impl Error {
             Error::ResponseTooLarge(e) => Some(&e.operation),
             Error::InvalidRequest(e) => Some(&e.operation),
             Error::Config(_) => None,
+            #[cfg(feature = "bot")]
+            Error::Bot(_) => None,
+        }
+    }
+
+    /// The bot's error, when the bot runtime failed or refused a send.
+    #[cfg(feature = "bot")]
+    pub fn as_bot(&self) -> Option<&crate::bot::BotError> {
+        match self {
+            Error::Bot(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -79,6 +94,8 @@ impl Error {
         match self {
             Error::Transport(e) => !e.source.is_connect(),
             Error::InvalidRequest(_) | Error::Config(_) => false,
+            #[cfg(feature = "bot")]
+            Error::Bot(e) => e.may_have_reached_server(),
             _ => true,
         }
     }
@@ -94,6 +111,8 @@ impl fmt::Display for Error {
             Error::ResponseTooLarge(e) => e.fmt(f),
             Error::InvalidRequest(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
+            #[cfg(feature = "bot")]
+            Error::Bot(e) => e.fmt(f),
         }
     }
 }
@@ -104,6 +123,8 @@ impl std::error::Error for Error {
             Error::Decode(e) => e.source.as_ref().map(|s| s as _),
             Error::Transport(e) => Some(&e.source),
             Error::InvalidRequest(e) => e.source.as_ref().map(|s| s as _),
+            #[cfg(feature = "bot")]
+            Error::Bot(e) => e.source(),
             _ => None,
         }
     }

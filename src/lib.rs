@@ -2,6 +2,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "bot")]
+pub mod bot;
 mod chat;
 mod client;
 mod dispatch;

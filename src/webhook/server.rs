@@ -52,8 +52,8 @@ fn callback_path(settings: &Settings) -> String {
     }
 }
 
-/// The request handler as a router, and the dispatcher task when there is a handler.
-fn build(settings: Settings, stats: &Arc<Counters>) -> (Router, Option<JoinHandle<()>>) {
+/// The request handler's shared state, and the dispatcher task when there is a handler.
+fn build(settings: Settings, stats: &Arc<Counters>) -> (Arc<Ingress>, Option<JoinHandle<()>>) {
     let (route, dispatcher) = match settings.sink {
         Sink::Handler(handler) => {
             let (tx, rx) = mpsc::channel(settings.queue_capacity);
@@ -73,20 +73,21 @@ fn build(settings: Settings, stats: &Arc<Counters>) -> (Router, Option<JoinHandl
         route,
         stats: Arc::clone(stats),
     });
-    (Router::new().fallback(receive).with_state(ingress), dispatcher)
+    (ingress, dispatcher)
 }
 
-#[cfg_attr(not(feature = "bot"), allow(dead_code))]
 /// A router that answers GeWe's deliveries at the callback path, to mount in another axum
 /// app, and that path. Needs a tokio runtime when there is a handler.
+#[cfg_attr(not(feature = "bot"), allow(dead_code))]
 pub(super) fn router(settings: Settings) -> (Router, String) {
     let path = callback_path(&settings);
     let stats = Arc::new(Counters::default());
-    let (router, dispatcher) = build(settings, &stats);
-    if let Some(task) = dispatcher {
-        // The dispatcher lives as long as the router's queue; nothing waits for it.
-        drop(task);
-    }
+    // The dispatcher, when there is one, lives as long as the router's queue.
+    let (ingress, _dispatcher) = build(settings, &stats);
+    // One route, not a fallback, so that it merges into an app that has a fallback of its own.
+    let router = Router::new()
+        .route(&path, axum::routing::any(receive))
+        .with_state(ingress);
     (router, path)
 }
 
@@ -105,7 +106,8 @@ pub(super) async fn start(settings: Settings) -> Result<RunningWebhook, WebhookE
     })?;
     let callback_path = callback_path(&settings);
     let stats = Arc::new(Counters::default());
-    let (app, dispatcher) = build(settings, &stats);
+    let (ingress, dispatcher) = build(settings, &stats);
+    let app = Router::new().fallback(receive).with_state(ingress);
     let (stop, stopped) = oneshot::channel::<()>();
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         // A send or the drop of the sender is the signal.

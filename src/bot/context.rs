@@ -1,0 +1,281 @@
+//! [`Context`]: what a handler is given besides the event: the device, the chat, the store, and
+//! the replies.
+
+use super::calls::Call;
+use super::error::BotError;
+use super::health::DeviceState;
+use super::send::Sent;
+use super::shared::Shared;
+use super::store::{SendKey, Store};
+use crate::events::Event;
+use crate::types::GroupGetChatroomMemberDetailRequest;
+use crate::Client;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// A handler's view of the bot: the device, the event's chat, the store, and replies that go
+/// through the device's paced send queue.
+///
+/// Sends made while handling a journaled delivery go out at most once: each is recorded before
+/// it goes out, keyed by the delivery and its place among the handler's sends, so a handler run
+/// again after a crash gets the recorded result instead of sending again (see
+/// [`BotError::OutcomeUnknown`]). Cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    shared: Arc<Shared>,
+    event: Option<Arc<Event>>,
+    delivery: Option<u64>,
+    sends: Arc<AtomicU32>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("app_id", &self.shared.app_id)
+            .field("chat_id", &self.chat_id())
+            .field("delivery", &self.delivery)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        event: Option<Arc<Event>>,
+        delivery: Option<u64>,
+    ) -> Self {
+        Context {
+            shared,
+            event,
+            delivery,
+            sends: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// The device (`appId`).
+    pub fn app_id(&self) -> &str {
+        &self.shared.app_id
+    }
+
+    /// The bot's own wxid, once logged in.
+    pub fn bot_wxid(&self) -> Option<String> {
+        self.shared.wxid()
+    }
+
+    /// The client, for any GeWe call. Calls made through it directly are not paced nor
+    /// recorded: send messages through the context's methods.
+    pub fn client(&self) -> &Client {
+        &self.shared.client
+    }
+
+    /// The bot's store.
+    pub fn store(&self) -> &dyn Store {
+        &*self.shared.store
+    }
+
+    /// The device's state now.
+    pub fn state(&self) -> DeviceState {
+        self.shared.health.state()
+    }
+
+    /// The event being handled; `None` in a state handler.
+    pub fn event(&self) -> Option<&Event> {
+        self.event.as_deref()
+    }
+
+    /// The chat replies go to: the group, or the other person of a private chat.
+    pub fn chat_id(&self) -> Option<&str> {
+        self.event.as_deref().and_then(Event::chat_id)
+    }
+
+    fn chat(&self, action: &'static str) -> crate::Result<String> {
+        self.chat_id()
+            .map(str::to_owned)
+            .ok_or_else(|| BotError::NoChat { action }.into())
+    }
+
+    /// The key of the next send, for a journaled delivery.
+    fn next_key(&self) -> Option<SendKey> {
+        let delivery = self.delivery?;
+        Some(SendKey {
+            delivery,
+            index: self.sends.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    async fn send(&self, call: Call) -> crate::Result<Sent> {
+        self.shared.send(self.next_key(), call).await
+    }
+
+    /// Sends `text` to the event's chat.
+    ///
+    /// # Errors
+    /// [`BotError::Offline`] or [`BotError::QueueFull`] at once, without sending;
+    /// [`BotError::NoChat`] when the event has no chat; GeWe's error when the send failed.
+    pub async fn reply(&self, text: impl Into<String>) -> crate::Result<Sent> {
+        let to = self.chat("reply")?;
+        self.send(Call::Text {
+            to,
+            content: text.into(),
+            ats: None,
+        })
+        .await
+    }
+
+    /// Sends `text` to the event's chat, @-mentioning the message's sender: GeWe needs both
+    /// the `@nickname` in the text and the wxid in `ats`, so the sender's nickname is looked up
+    /// (`/group/getChatroomMemberDetail`) and put first. In a private chat it is a plain
+    /// [`reply`](Self::reply).
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply), and the lookup's error.
+    pub async fn reply_at(&self, text: impl Into<String>) -> crate::Result<Sent> {
+        let to = self.chat("reply_at")?;
+        let text = text.into();
+        let sender = self.event().and_then(Event::sender).map(str::to_owned);
+        let Some(sender) = sender.filter(|_| crate::is_group(&to)) else {
+            return self.reply(text).await;
+        };
+        let members = self
+            .client()
+            .group_get_chatroom_member_detail(&GroupGetChatroomMemberDetailRequest {
+                app_id: self.app_id().to_owned(),
+                chatroom_id: to.clone(),
+                member_wxids: vec![sender.clone()],
+            })
+            .await?;
+        let nick_name = members
+            .iter()
+            .find(|m| m.user_name.as_deref() == Some(sender.as_str()))
+            .or_else(|| members.first())
+            .and_then(|m| m.nick_name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| sender.clone());
+        self.send(Call::Text {
+            to,
+            content: format!("@{nick_name} {text}"),
+            ats: Some(sender),
+        })
+        .await
+    }
+
+    /// Sends `text` quoting the message being handled (WeChat's 引用, an `<appmsg>` of type 57).
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply); [`BotError::NoChat`] when the event is not a message.
+    pub async fn quote(&self, text: impl Into<String>) -> crate::Result<Sent> {
+        let to = self.chat("quote")?;
+        let message = self
+            .event()
+            .and_then(Event::as_message)
+            .ok_or(BotError::NoChat { action: "quote" })?;
+        let appmsg = quote_appmsg(&text.into(), message, &to);
+        self.send(Call::AppMsg { to, appmsg }).await
+    }
+
+    /// Sends the image at `url` to the event's chat.
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply).
+    pub async fn reply_image(&self, url: impl Into<String>) -> crate::Result<Sent> {
+        let to = self.chat("reply_image")?;
+        self.send(Call::Image {
+            to,
+            url: url.into(),
+        })
+        .await
+    }
+
+    /// Sends the file at `url`, named `name`, to the event's chat.
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply).
+    pub async fn reply_file(
+        &self,
+        url: impl Into<String>,
+        name: impl Into<String>,
+    ) -> crate::Result<Sent> {
+        let to = self.chat("reply_file")?;
+        self.send(Call::File {
+            to,
+            url: url.into(),
+            name: name.into(),
+        })
+        .await
+    }
+
+    /// Sends `text` to any chat (a friend's wxid or a group's id), through the same paced
+    /// queue.
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply).
+    pub async fn send_text(
+        &self,
+        to_wxid: impl Into<String>,
+        text: impl Into<String>,
+    ) -> crate::Result<Sent> {
+        self.send(Call::Text {
+            to: to_wxid.into(),
+            content: text.into(),
+            ats: None,
+        })
+        .await
+    }
+
+    /// Revokes a message the bot sent (WeChat allows it for 2 minutes).
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply); [`BotError::NoChat`] when `sent` lacks GeWe's ids.
+    pub async fn revoke(&self, sent: &Sent) -> crate::Result<Sent> {
+        let (Some(msg_id), Some(new_msg_id), Some(create_time)) = (
+            sent.msg_id.clone(),
+            sent.new_msg_id.clone(),
+            sent.create_time,
+        ) else {
+            return Err(BotError::NoChat { action: "revoke" }.into());
+        };
+        self.send(Call::Revoke {
+            to: sent.to_wxid.clone(),
+            msg_id,
+            new_msg_id,
+            create_time,
+        })
+        .await
+    }
+}
+
+/// The `<appmsg>` of a quote of `message` in `chat`.
+fn quote_appmsg(text: &str, message: &crate::events::Message, chat: &str) -> String {
+    let svrid = message
+        .new_msg_id()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let msg_type = message.msg_type().map_or(1, |t| t.code());
+    let sender = message.sender().unwrap_or(chat);
+    format!(
+        "<appmsg appid=\"\" sdkver=\"0\"><title>{}</title><des></des><type>57</type>\
+         <refermsg><type>{msg_type}</type><svrid>{svrid}</svrid><fromusr>{}</fromusr>\
+         <chatusr>{}</chatusr><content>{}</content></refermsg></appmsg>",
+        xml_escape(text),
+        xml_escape(chat),
+        xml_escape(sender),
+        xml_escape(message.body()),
+    )
+}
+
+/// `text` as XML character data.
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,137 @@
+//! Every send of the bot: refused at once while offline or when the queue is full, recorded
+//! before it goes out and after, and paced per device, as teloxide's `Throttle` paces its bot.
+
+use super::calls::Call;
+use super::error::BotError;
+use super::health::{is_offline_error, DeviceState};
+use super::shared::Shared;
+use super::store::{SendKey, SendOutcome, SendRecord, SendSlot};
+use crate::Id;
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+
+/// A message the bot sent: what revoking or quoting it needs.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sent {
+    /// The chat it went to.
+    pub to_wxid: String,
+    /// GeWe's `msgId`.
+    pub msg_id: Option<Id>,
+    /// GeWe's `newMsgId`.
+    pub new_msg_id: Option<Id>,
+    /// GeWe's `createTime`, seconds since the Unix epoch.
+    pub create_time: Option<i64>,
+    /// GeWe's `data`, whole.
+    pub data: Value,
+}
+
+impl Sent {
+    /// What GeWe's `data` for a send to `to_wxid` says.
+    pub(crate) fn from_data(to_wxid: &str, data: Value) -> Sent {
+        let id = |k: &str| {
+            data.get(k)
+                .and_then(|v| serde::Deserialize::deserialize(v).ok())
+        };
+        Sent {
+            to_wxid: data
+                .get("toWxid")
+                .and_then(Value::as_str)
+                .unwrap_or(to_wxid)
+                .to_owned(),
+            msg_id: id("msgId"),
+            new_msg_id: id("newMsgId"),
+            create_time: data.get("createTime").and_then(Value::as_i64),
+            data,
+        }
+    }
+}
+
+/// A place in the device's send queue, given back when dropped.
+struct QueueSlot<'a>(&'a Shared);
+
+impl Drop for QueueSlot<'_> {
+    fn drop(&mut self) {
+        self.0.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Shared {
+    fn refuse_unless_online(&self) -> Result<(), BotError> {
+        match self.health.state() {
+            DeviceState::Online => Ok(()),
+            state => Err(BotError::Offline {
+                app_id: self.app_id.clone(),
+                state,
+            }),
+        }
+    }
+
+    fn take_queue_slot(&self) -> Result<QueueSlot<'_>, BotError> {
+        let before = self.queued.fetch_add(1, Ordering::AcqRel);
+        let slot = QueueSlot(self);
+        if before >= self.send_queue_capacity {
+            return Err(BotError::QueueFull {
+                app_id: self.app_id.clone(),
+                capacity: self.send_queue_capacity,
+            });
+        }
+        Ok(slot)
+    }
+
+    /// Sends `call` through the device's queue. With a `key` (a send of a journaled delivery's
+    /// handler) it goes out at most once: a send recorded before returns what was recorded.
+    pub(crate) async fn send(&self, key: Option<SendKey>, call: Call) -> crate::Result<Sent> {
+        self.refuse_unless_online()?;
+        let slot = self.take_queue_slot()?;
+        let (operation, to) = (call.operation(), call.to().to_owned());
+        if let Some(key) = key {
+            let record = SendRecord::begin(operation, to.clone());
+            if let SendSlot::Recorded(earlier) = self.store.begin_send(key, record).await? {
+                let operation = operation.to_owned();
+                return match earlier.outcome {
+                    Some(SendOutcome::Sent(data)) => Ok(Sent::from_data(&to, data)),
+                    Some(SendOutcome::Failed(error)) => Err(BotError::FailedEarlier {
+                        operation,
+                        to_wxid: to,
+                        error,
+                    }
+                    .into()),
+                    None => Err(BotError::OutcomeUnknown {
+                        operation,
+                        to_wxid: to,
+                        key,
+                    }
+                    .into()),
+                };
+            }
+        }
+        let result = self
+            .pacer
+            .send(&self.app_id, &to, async {
+                // The device may have gone offline while this send waited its turn: it must not
+                // go out late.
+                self.refuse_unless_online()?;
+                call.run(&self.client, &self.app_id).await
+            })
+            .await;
+        drop(slot);
+        if let Err(error) = &result {
+            if is_offline_error(error) {
+                self.went_offline("a send answered 微信已离线");
+            }
+        }
+        if let Some(key) = key {
+            let outcome = match &result {
+                Ok(data) => SendOutcome::Sent(data.clone()),
+                Err(error) => SendOutcome::Failed(error.to_string()),
+            };
+            if let Err(error) = self.store.finish_send(key, outcome).await {
+                // The send's outcome is known now; only a crash before the next write would
+                // make a rerun see it as unknown, which never sends it twice.
+                tracing::error!(%error, "gewe bot: cannot record a send's outcome");
+            }
+        }
+        result.map(|data| Sent::from_data(&to, data))
+    }
+}

@@ -1,0 +1,253 @@
+//! [`Settings`]: what a bot needs to run, from the environment or set in code.
+
+use super::error::BotError;
+use crate::types::LoginGetLoginQrCodeRequestType;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The store's file when `GEWE_STORE` is not set, in the working directory.
+pub const DEFAULT_STORE: &str = "gewe-bot.redb";
+
+/// Where the bot listens when `GEWE_CALLBACK_LISTEN` is not set.
+pub const DEFAULT_LISTEN: SocketAddr = crate::webhook::DEFAULT_LISTEN;
+
+/// What a bot needs to run. [`Settings::from_env`] reads them from the environment; the
+/// setters set them in code (tests, a bot with its own configuration).
+#[derive(Clone)]
+pub struct Settings {
+    /// `None` runs against the embedded mock.
+    pub(crate) token: Option<String>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) listen: SocketAddr,
+    pub(crate) callback_url: Option<String>,
+    pub(crate) device_type: LoginGetLoginQrCodeRequestType,
+    pub(crate) region_id: Option<String>,
+    pub(crate) store: Option<PathBuf>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.app_id)
+            .field("listen", &self.listen)
+            .field("callback_url", &self.callback_url)
+            .field("device_type", &self.device_type)
+            .field("region_id", &self.region_id)
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+impl Settings {
+    /// Settings for GeWe with `token`; everything else at its default: GeWe's cloud, no device
+    /// yet, listening on [`DEFAULT_LISTEN`], the callback URL the webhook's own address (only
+    /// a GeWe on the same machine reaches it: set [`callback_url`](Self::callback_url)), an
+    /// ipad login, no region, the store [`DEFAULT_STORE`].
+    pub fn new(token: impl Into<String>) -> Self {
+        Settings {
+            token: Some(token.into()),
+            base_url: None,
+            app_id: None,
+            listen: DEFAULT_LISTEN,
+            callback_url: None,
+            device_type: LoginGetLoginQrCodeRequestType::Ipad,
+            region_id: None,
+            store: None,
+        }
+    }
+
+    /// Reads the environment:
+    ///
+    /// | variable | what | default |
+    /// |---|---|---|
+    /// | `GEWE_TOKEN` | GeWe's token | required |
+    /// | `GEWE_CALLBACK_URL` | the URL GeWe reaches this bot at; the secret path is appended | required |
+    /// | `GEWE_APP_ID` | the device, on a first start with an existing device | the store's |
+    /// | `GEWE_BASE_URL` | GeWe's API, e.g. `http://HOST:2531/v2/api` for a self-hosted gewechat | GeWe's cloud |
+    /// | `GEWE_CALLBACK_LISTEN` | the address to listen on | `127.0.0.1:9919` |
+    /// | `GEWE_DEVICE_TYPE` | `ipad` or `mac`, for a login | `ipad` |
+    /// | `GEWE_REGION_ID` | GeWe's code of the phone's province, for a login (`320000`) | none: a login needs it |
+    /// | `GEWE_STORE` | the store's file | `gewe-bot.redb` |
+    ///
+    /// # Errors
+    /// [`BotError::MissingVariable`] naming `GEWE_TOKEN` or `GEWE_CALLBACK_URL` when unset:
+    /// a deployment missing one must not look healthy while sending nothing;
+    /// [`BotError::InvalidSetting`] naming a variable whose value cannot be used.
+    pub fn from_env() -> crate::Result<Self> {
+        let token = var("GEWE_TOKEN").ok_or(BotError::MissingVariable {
+            name: "GEWE_TOKEN",
+            hint: "set it to the token of the GeWe console (the examples run offline against \
+                   the embedded mock with Bot::from_env_or_mock)",
+        })?;
+        let mut settings = Self::from_env_without_token()?;
+        settings.token = Some(token);
+        if settings.callback_url.is_none() {
+            return Err(BotError::MissingVariable {
+                name: "GEWE_CALLBACK_URL",
+                hint: "set it to the URL GeWe can reach this bot at; a token has one callback \
+                       URL, so a wrong one silently breaks every bot on the token",
+            }
+            .into());
+        }
+        Ok(settings)
+    }
+
+    /// The environment's settings, except `GEWE_TOKEN`, which is left unset (the mock).
+    pub(crate) fn from_env_without_token() -> crate::Result<Self> {
+        let mut settings = Settings::new("");
+        settings.token = None;
+        settings.base_url = var("GEWE_BASE_URL");
+        settings.app_id = var("GEWE_APP_ID");
+        if let Some(listen) = var("GEWE_CALLBACK_LISTEN") {
+            settings.listen =
+                listen
+                    .parse()
+                    .map_err(|e: std::net::AddrParseError| BotError::InvalidSetting {
+                        name: "GEWE_CALLBACK_LISTEN",
+                        value: listen.clone(),
+                        reason: format!("not an address such as 0.0.0.0:9919 ({e})"),
+                    })?;
+        }
+        if let Some(url) = var("GEWE_CALLBACK_URL") {
+            settings = settings.checked_callback_url("GEWE_CALLBACK_URL", url)?;
+        }
+        if let Some(device) = var("GEWE_DEVICE_TYPE") {
+            settings.device_type = match device.to_ascii_lowercase().as_str() {
+                "ipad" => LoginGetLoginQrCodeRequestType::Ipad,
+                "mac" => LoginGetLoginQrCodeRequestType::Mac,
+                _ => {
+                    return Err(BotError::InvalidSetting {
+                        name: "GEWE_DEVICE_TYPE",
+                        value: device,
+                        reason: "it must be ipad or mac".into(),
+                    }
+                    .into())
+                }
+            };
+        }
+        settings.region_id = var("GEWE_REGION_ID");
+        if let Some(store) = var("GEWE_STORE") {
+            if store.contains("://") {
+                return Err(BotError::InvalidSetting {
+                    name: "GEWE_STORE",
+                    value: store,
+                    reason: "this version keeps its store in a file: give a path".into(),
+                }
+                .into());
+            }
+            settings.store = Some(PathBuf::from(store));
+        }
+        Ok(settings)
+    }
+
+    fn checked_callback_url(mut self, name: &'static str, url: String) -> crate::Result<Self> {
+        if callback_path(&url).is_none() {
+            return Err(BotError::InvalidSetting {
+                name,
+                value: url,
+                reason: "it must be an http:// or https:// URL without a query".into(),
+            }
+            .into());
+        }
+        self.callback_url = Some(url.trim_end_matches('/').to_owned());
+        Ok(self)
+    }
+
+    /// GeWe's base URL (default GeWe's cloud).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The device to run as, when the store has none yet.
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+
+    /// The address to listen on; port 0 picks a free one.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// The URL GeWe reaches the bot at; the bot appends its secret path.
+    ///
+    /// # Errors
+    /// [`BotError::InvalidSetting`] when it is not an `http://` or `https://` URL without a
+    /// query.
+    pub fn callback_url(self, url: impl Into<String>) -> crate::Result<Self> {
+        self.checked_callback_url("callback_url", url.into())
+    }
+
+    /// The device type for a login (default ipad, GeWe's recommendation).
+    pub fn device_type(mut self, device_type: LoginGetLoginQrCodeRequestType) -> Self {
+        self.device_type = device_type;
+        self
+    }
+
+    /// GeWe's region code of the phone's province, for a login (`"320000"`).
+    pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
+        self.region_id = Some(region_id.into());
+        self
+    }
+
+    /// The store's file (default [`DEFAULT_STORE`] in the working directory).
+    pub fn store_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.store = Some(path.into());
+        self
+    }
+}
+
+/// The path part of an `http(s)://host[:port]/path` URL (`/` when it has none); `None` when it
+/// is not such a URL.
+pub(crate) fn callback_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    if rest.contains(['?', '#']) {
+        return None;
+    }
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if host.is_empty() {
+        return None;
+    }
+    let path = path.trim_end_matches('/');
+    Some(if path.is_empty() {
+        "/".to_owned()
+    } else {
+        path.to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::callback_path;
+
+    #[test]
+    fn callback_paths() {
+        assert_eq!(
+            callback_path("https://bot.example.com").as_deref(),
+            Some("/")
+        );
+        assert_eq!(callback_path("http://1.2.3.4:9919/").as_deref(), Some("/"));
+        assert_eq!(
+            callback_path("https://example.com/gewe/cb/").as_deref(),
+            Some("/gewe/cb")
+        );
+        assert_eq!(callback_path("ftp://example.com/x"), None);
+        assert_eq!(callback_path("https:///x"), None);
+        assert_eq!(callback_path("https://example.com/?a=1"), None);
+    }
+}

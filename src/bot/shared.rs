@@ -1,0 +1,167 @@
+//! What every part of a running bot reaches: the client, the device, the store, the send queue,
+//! the health, and the way to log in.
+
+use super::dispatch::Item;
+use super::error::BotError;
+use super::health::{DeviceState, Health, StateChange};
+use super::stats::Counters;
+use super::store::{DeviceRecord, Store};
+use crate::login::{LoginOptions, LoginOutcome, LoginProgress};
+use crate::pacing::Pacer;
+use crate::types::LoginGetLoginQrCodeRequestType;
+use crate::Client;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How the bot logs in and recovers.
+#[derive(Clone, Debug)]
+pub(crate) struct LoginSettings {
+    pub(crate) device_type: LoginGetLoginQrCodeRequestType,
+    /// `GEWE_REGION_ID`; a login without it is refused, since GeWe drops a login from a region
+    /// far from the phone.
+    pub(crate) region_id: Option<String>,
+    pub(crate) max_qr_codes: u32,
+    pub(crate) poll_interval: Duration,
+    pub(crate) max_relogins: u32,
+}
+
+/// The shared state of a running bot.
+pub(crate) struct Shared {
+    pub(crate) client: Client,
+    pub(crate) app_id: String,
+    /// The account, once known: (wxid, nickname).
+    pub(crate) account: Mutex<DeviceRecord>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) pacer: Pacer,
+    /// Sends waiting in, or going through, the device's queue.
+    pub(crate) queued: AtomicUsize,
+    pub(crate) send_queue_capacity: usize,
+    pub(crate) health: Health,
+    pub(crate) settings: LoginSettings,
+    pub(crate) stats: Counters,
+    /// The dispatcher's input, for state changes; set once the dispatcher runs.
+    pub(crate) dispatcher: OnceLock<mpsc::UnboundedSender<Item>>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        client: Client,
+        device: DeviceRecord,
+        store: Arc<dyn Store>,
+        pacer: Pacer,
+        send_queue_capacity: usize,
+        settings: LoginSettings,
+    ) -> Self {
+        Shared {
+            client,
+            app_id: device.app_id.clone(),
+            account: Mutex::new(device),
+            store,
+            pacer,
+            queued: AtomicUsize::new(0),
+            send_queue_capacity,
+            health: Health::new(DeviceState::Online),
+            settings,
+            stats: Counters::default(),
+            dispatcher: OnceLock::new(),
+        }
+    }
+
+    /// Hands a state change to the state handlers, through the dispatcher, in order.
+    pub(crate) fn state_changed(&self, change: StateChange) {
+        if let Some(tx) = self.dispatcher.get() {
+            let _ = tx.send(Item::State(change));
+        }
+    }
+
+    /// The account's wxid, once known.
+    pub(crate) fn wxid(&self) -> Option<String> {
+        crate::lock::lock(&self.account).wxid.clone()
+    }
+
+    /// Keeps what a login told: in memory and in the store.
+    pub(crate) async fn remember_login(&self, outcome: &LoginOutcome) {
+        let device = {
+            let mut account = crate::lock::lock(&self.account);
+            *account = account
+                .clone()
+                .with_account(Some(outcome.wxid.clone()), outcome.nick_name.clone());
+            account.clone()
+        };
+        if let Err(error) = self.store.save_device(device).await {
+            tracing::error!(%error, "gewe bot: cannot save the device after a login");
+        }
+    }
+
+    /// Logs in, on `app_id` when given (a re-login keeps the device), showing each QR code in
+    /// the terminal.
+    pub(crate) async fn log_in(&self, app_id: Option<String>) -> Result<LoginOutcome, BotError> {
+        log_in(&self.client, &self.settings, app_id).await
+    }
+}
+
+/// Logs in with `settings`, on `app_id` when given, showing each QR code in the terminal.
+pub(crate) async fn log_in(
+    client: &Client,
+    settings: &LoginSettings,
+    app_id: Option<String>,
+) -> Result<LoginOutcome, BotError> {
+    let region = settings
+        .region_id
+        .clone()
+        .ok_or(BotError::MissingVariable {
+            name: "GEWE_REGION_ID",
+            hint: "logging in needs GeWe's region code of the phone's province (e.g. 320000 for \
+                   江苏); GeWe drops a login from a region far from the phone",
+        })?;
+    let max = settings.max_qr_codes;
+    let mut options = LoginOptions::new(settings.device_type.clone(), region)
+        .max_qr_codes(max)
+        .poll_interval(settings.poll_interval)
+        .on_progress(move |progress| show_progress(&progress, max));
+    if let Some(app_id) = app_id {
+        options = options.app_id(app_id);
+    }
+    client.login(options).await.map_err(BotError::Login)
+}
+
+/// Prints a login step for the person at the terminal; the QR code as text.
+fn show_progress(progress: &LoginProgress, max: u32) {
+    match progress {
+        LoginProgress::QrCode {
+            qr_data,
+            app_id,
+            number,
+            ..
+        } => {
+            println!("gewe bot: scan this QR code with WeChat to log in device {app_id} (code {number} of {max}):");
+            if let Some(data) = qr_data {
+                match qrcode::QrCode::new(data.as_bytes()) {
+                    Ok(code) => println!(
+                        "{}",
+                        code.render::<qrcode::render::unicode::Dense1x2>()
+                            .quiet_zone(true)
+                            .build()
+                    ),
+                    Err(error) => tracing::warn!(%error, "gewe bot: cannot draw the QR code"),
+                }
+                println!("(the code holds {data})");
+            }
+        }
+        LoginProgress::Scanned { nick_name, .. } => println!(
+            "gewe bot: scanned by {}; confirm the login on the phone",
+            nick_name.as_deref().unwrap_or("someone")
+        ),
+        LoginProgress::QrExpired { .. } => println!("gewe bot: the QR code expired"),
+        LoginProgress::LoggedIn {
+            app_id,
+            wxid,
+            nick_name,
+        } => println!(
+            "gewe bot: logged in as {wxid} ({}) on device {app_id}",
+            nick_name.as_deref().unwrap_or("no nickname")
+        ),
+    }
+}
