@@ -1,0 +1,439 @@
+//! The bot end to end against the mock: echo, commands, mentions, the bot's own messages,
+//! going offline and coming back, a conflicting `GEWE_APP_ID`, the order within each chat,
+//! and the send queue's bound.
+
+#[path = "support/bot.rs"]
+mod support;
+
+use gewe::bot::{Bot, BotError, Context, DeviceState, Filter, StateChange, TextMessage};
+use gewe::mock::{MockReply, MockServer};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::*;
+
+fn echo(bot: Bot) -> Bot {
+    bot.on_text(|cx: Context, msg: TextMessage| async move {
+        if msg.is_private() {
+            cx.reply(msg.body()).await?;
+        }
+        Ok(())
+    })
+}
+
+#[tokio::test]
+async fn echoes_once_and_ignores_its_own_messages() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("echo");
+    let bot = start(&mock, &dir, echo).await;
+
+    // Registered: the webhook's address and its secret path, for this token.
+    let registered = mock.received_for("/login/setCallback");
+    assert_eq!(registered.len(), 1);
+    assert_eq!(registered[0].body["callbackUrl"], bot.callback_url());
+    assert_eq!(mock.callback_url().as_deref(), Some(bot.callback_url()));
+    let secret = bot.callback_url().rsplit('/').next().unwrap();
+    assert_eq!(secret.len(), 32, "{}", bot.callback_url());
+
+    let hello = private_text("wxid_friend", "你好, echo", 7_360_843_532_347_813_421);
+    assert_eq!(mock.push_callback(&hello).await.unwrap(), 200);
+    let sent = wait_for(&mock, "/message/postText", 1).await;
+    assert_eq!(
+        sent[0],
+        json!({"appId": APP_ID, "toWxid": "wxid_friend", "content": "你好, echo"})
+    );
+
+    // GeWe delivers it again: 200, and no second answer.
+    assert_eq!(mock.push_callback(&hello).await.unwrap(), 200);
+    // The bot's own message, back as a callback: no answer.
+    let mut own = private_text(BOT_WXID, "mine", 2);
+    own["Data"]["ToUserName"] = json!({"string": "wxid_friend"});
+    assert_eq!(mock.push_callback(&own).await.unwrap(), 200);
+    // Another device's delivery is refused.
+    let mut stranger = private_text("wxid_friend", "x", 3);
+    stranger["Appid"] = json!("wx_other");
+    assert_eq!(mock.push_callback(&stranger).await.unwrap(), 403);
+    assert!(
+        eventually(|| bot.stats().unrouted == 1).await,
+        "{:?}",
+        bot.stats()
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(mock.received_for("/message/postText").len(), 1);
+    let stats = bot.stats();
+    assert_eq!(
+        (stats.accepted, stats.duplicates, stats.handled),
+        (2, 1, 1),
+        "{stats:?}"
+    );
+    assert!(bot.shutdown().await);
+}
+
+gewe::commands! {
+    /// The test commands.
+    enum Command {
+        /// Rolls a die.
+        Roll(u32) = "roll",
+        /// Says hello.
+        Hello = "hello",
+    }
+}
+
+#[tokio::test]
+async fn a_command_with_arguments_is_parsed() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("command");
+    let bot = start(&mock, &dir, |bot| {
+        bot.on_command(|cx: Context, cmd: Command, _msg: TextMessage| async move {
+            let text = match cmd {
+                Command::Roll(sides) => format!("rolling a d{sides}"),
+                Command::Hello => "hello".to_owned(),
+            };
+            cx.reply(text).await?;
+            Ok(())
+        })
+        .on_text(|cx: Context, msg: TextMessage| async move {
+            cx.reply(format!("not a command: {}", msg.body())).await?;
+            Ok(())
+        })
+    })
+    .await;
+    for (i, text) in ["/roll 20", "/roll twenty", "/hello"]
+        .into_iter()
+        .enumerate()
+    {
+        let event = private_text("wxid_friend", text, 100 + i as u64);
+        assert_eq!(mock.push_callback(&event).await.unwrap(), 200);
+    }
+    let sent = wait_for(&mock, "/message/postText", 3).await;
+    let texts: Vec<_> = sent
+        .iter()
+        .map(|b| b["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["rolling a d20", "not a command: /roll twenty", "hello"]
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_mention_in_a_group_is_answered_with_reply_at() {
+    let mock = MockServer::start().await.unwrap();
+    mock.respond(
+        "/group/getChatroomMemberDetail",
+        MockReply::ok(Some(
+            json!([{"userName": "wxid_alice", "nickName": "爱丽丝"}]),
+        )),
+    );
+    let dir = scratch("mention");
+    let bot = start(&mock, &dir, |bot| {
+        bot.on(
+            Filter::group().and(Filter::mentioned()),
+            |cx: Context, _msg: TextMessage| async move {
+                cx.reply_at("在呢").await?;
+                Ok(())
+            },
+        )
+    })
+    .await;
+    let room = "34757816141@chatroom";
+    // Not mentioned: no route takes it.
+    let quiet = group_text(room, "wxid_alice", "hi all", &[], 11);
+    mock.push_callback(&quiet).await.unwrap();
+    let mention = group_text(room, "wxid_alice", "@bot hi", &[BOT_WXID], 12);
+    assert_eq!(mock.push_callback(&mention).await.unwrap(), 200);
+    let sent = wait_for(&mock, "/message/postText", 1).await;
+    assert_eq!(
+        sent[0],
+        json!({"appId": APP_ID, "toWxid": room, "content": "@爱丽丝 在呢", "ats": "wxid_alice"})
+    );
+    let lookup = mock.received_for("/group/getChatroomMemberDetail");
+    assert_eq!(lookup[0].body["memberWxids"], json!(["wxid_alice"]));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(mock.received_for("/message/postText").len(), 1);
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn offline_then_back_by_reconnection_then_by_relogin_on_the_same_device() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("offline");
+    let changes: Arc<Mutex<Vec<(DeviceState, DeviceState)>>> = Arc::default();
+    let seen = Arc::clone(&changes);
+    let bot = start(&mock, &dir, move |bot| {
+        echo(bot).on_state_change(move |_cx: Context, change: StateChange| {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.lock().unwrap().push((change.from, change.to));
+                Ok(())
+            }
+        })
+    })
+    .await;
+
+    // checkOnline still says online, but the send is answered 微信已离线.
+    mock.enqueue(
+        "/message/postText",
+        MockReply::failure(
+            500,
+            Some("操作失败"),
+            Some(json!({"code": "-1", "msg": "微信已离线"})),
+        ),
+    );
+    mock.push_callback(&private_text("wxid_friend", "one", 21))
+        .await
+        .unwrap();
+    assert!(eventually(|| mock.received_for("/login/reconnection").len() == 1).await);
+    assert!(eventually(|| bot.state() == DeviceState::Online).await);
+    use DeviceState::*;
+    assert!(
+        eventually(|| changes.lock().unwrap().len() == 3).await,
+        "{:?}",
+        changes.lock().unwrap()
+    );
+    assert_eq!(
+        *changes.lock().unwrap(),
+        [
+            (Online, Offline),
+            (Offline, Recovering),
+            (Recovering, Online)
+        ]
+    );
+
+    // Offline again, and reconnection does not help: a re-login with the same appId does.
+    mock.go_offline();
+    mock.reconnection_works(false);
+    mock.accept_login(BOT_WXID, "测试机器人");
+    let before = mock.received_for("/message/postText").len();
+    mock.push_callback(&private_text("wxid_friend", "two", 22))
+        .await
+        .unwrap();
+    assert!(eventually(|| mock.received_for("/login/checkLogin").len() == 1).await);
+    assert!(eventually(|| bot.state() == DeviceState::Online).await);
+    let qr = mock.received_for("/login/getLoginQrCode");
+    assert_eq!(qr.len(), 1);
+    assert_eq!(qr[0].body["appId"], APP_ID, "a re-login keeps the device");
+    assert!(mock.is_online());
+    // The send made while offline went out once, answered with the offline error, and was
+    // not repeated after the recovery.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(mock.received_for("/message/postText").len(), before + 1);
+    assert_eq!(
+        changes.lock().unwrap()[3..],
+        [
+            (Online, Offline),
+            (Offline, Recovering),
+            (Recovering, Online)
+        ]
+    );
+    bot.shutdown().await;
+
+    // The device and the account are kept for the next start.
+    let store = gewe::bot::FileStore::open(dir.join("bot.redb")).unwrap();
+    let device = gewe::bot::Store::device(&store).await.unwrap().unwrap();
+    assert_eq!(
+        (device.app_id.as_str(), device.wxid.as_deref()),
+        (APP_ID, Some(BOT_WXID))
+    );
+}
+
+#[tokio::test]
+async fn sends_while_offline_fail_at_once() {
+    let mock = MockServer::start().await.unwrap();
+    mock.reconnection_works(false);
+    let dir = scratch("refused");
+    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = Arc::clone(&errors);
+    let bot = start(&mock, &dir, move |bot| {
+        bot.max_relogins(0)
+            .on_text(move |cx: Context, msg: TextMessage| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    if let Err(e) = cx.reply(msg.body()).await {
+                        let offline = matches!(e.as_bot(), Some(BotError::Offline { .. }));
+                        seen.lock().unwrap().push(format!("{offline} {e}"));
+                    }
+                    Ok(())
+                }
+            })
+    })
+    .await;
+    mock.go_offline();
+    let offline = json!({"TypeName": "Offline", "Appid": APP_ID, "Wxid": BOT_WXID});
+    assert_eq!(mock.push_callback(&offline).await.unwrap(), 200);
+    assert!(
+        eventually(|| bot.state() == DeviceState::LoggedOut).await,
+        "{:?}",
+        bot.state()
+    );
+    mock.push_callback(&private_text("wxid_friend", "hi", 31))
+        .await
+        .unwrap();
+    assert!(eventually(|| !errors.lock().unwrap().is_empty()).await);
+    let error = errors.lock().unwrap()[0].clone();
+    assert!(
+        error.starts_with("true device wx_test_app is logged out"),
+        "{error}"
+    );
+    assert!(mock.received_for("/message/postText").is_empty());
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_conflicting_app_id_refuses_to_start() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("conflict");
+    start(&mock, &dir, |bot| bot).await.shutdown().await;
+    let settings = settings(&mock, &dir).app_id("wx_another_device");
+    let error = Bot::new(settings).start().await.err().expect("refused");
+    let text = error.to_string();
+    assert!(
+        matches!(error.as_bot(), Some(BotError::AppIdConflict { .. })),
+        "{error:?}"
+    );
+    assert!(
+        text.contains("wx_another_device") && text.contains(APP_ID),
+        "{text}"
+    );
+    assert_eq!(mock.received_for("/login/setCallback").len(), 1);
+}
+
+#[tokio::test]
+async fn order_is_kept_within_each_chat() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("order");
+    let seen: Arc<Mutex<HashMap<String, Vec<u64>>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let bot = start(&mock, &dir, move |bot| {
+        bot.on_text(move |_cx: Context, msg: TextMessage| {
+            let record = Arc::clone(&record);
+            async move {
+                // Uneven handler times, so that an unordered dispatcher would show it.
+                tokio::time::sleep(Duration::from_millis(fastrand::u64(0..15))).await;
+                let n: u64 = msg.body().parse()?;
+                let chat = msg.chat_id().unwrap().to_owned();
+                record.lock().unwrap().entry(chat).or_default().push(n);
+                Ok(())
+            }
+        })
+    })
+    .await;
+    let url = mock.callback_url().unwrap();
+    let http = reqwest::Client::new();
+    // Each chat's events are delivered in order, chats interleaved and concurrent.
+    let mut chats = Vec::new();
+    for c in 0..20u64 {
+        let (http, url) = (http.clone(), url.clone());
+        chats.push(tokio::spawn(async move {
+            for n in 0..25u64 {
+                let event =
+                    private_text(&format!("wxid_chat_{c}"), &n.to_string(), c * 1000 + n + 1);
+                let status = http.post(&url).json(&event).send().await.unwrap().status();
+                assert_eq!(status, 200);
+            }
+        }));
+    }
+    for chat in chats {
+        chat.await.unwrap();
+    }
+    assert!(
+        eventually(|| bot.stats().handled == 500).await,
+        "{:?}",
+        bot.stats()
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 20);
+    for (chat, order) in seen.iter() {
+        assert_eq!(*order, (0..25).collect::<Vec<_>>(), "{chat}");
+    }
+    drop(seen);
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_full_send_queue_refuses_at_once() {
+    let mock = MockServer::start().await.unwrap();
+    // Each send takes 300 ms at GeWe.
+    mock.respond(
+        "/message/postText",
+        MockReply::ok(Some(
+            json!({"toWxid": "x", "msgId": 1, "newMsgId": 2, "createTime": 3, "type": 1}),
+        ))
+        .with_delay(Duration::from_millis(300)),
+    );
+    let dir = scratch("queue");
+    let outcomes: Arc<Mutex<Vec<bool>>> = Arc::default();
+    let seen = Arc::clone(&outcomes);
+    let bot = start(&mock, &dir, move |bot| {
+        bot.send_queue_capacity(2)
+            .on_text(move |cx: Context, msg: TextMessage| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    let result = cx.reply(msg.body()).await;
+                    let full = matches!(
+                        result.as_ref().err().and_then(|e| e.as_bot()),
+                        Some(BotError::QueueFull { capacity: 2, .. })
+                    );
+                    seen.lock().unwrap().push(full);
+                    Ok(())
+                }
+            })
+    })
+    .await;
+    for c in 0..5u64 {
+        let event = private_text(&format!("wxid_q{c}"), "hi", 500 + c);
+        mock.push_callback(&event).await.unwrap();
+    }
+    assert!(eventually(|| outcomes.lock().unwrap().len() == 5).await);
+    let full = outcomes.lock().unwrap().iter().filter(|f| **f).count();
+    assert_eq!(full, 3, "{:?}", outcomes.lock().unwrap());
+    assert_eq!(mock.received_for("/message/postText").len(), 2);
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_mounted_bot_answers_inside_another_router() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("mount");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let settings = settings(&mock, &dir)
+        .callback_url(format!("http://{addr}/gewe/callback"))
+        .unwrap();
+    let (router, bot) = echo(Bot::new(settings).pacing(gewe::pacing::PacingConfig::serial_only()))
+        .mount()
+        .await
+        .unwrap();
+    let app = axum::Router::new()
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "not here") })
+        .merge(router);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    assert!(bot
+        .callback_url()
+        .starts_with(&format!("http://{addr}/gewe/callback/")));
+    assert_eq!(
+        mock.push_callback(&private_text("wxid_friend", "mounted", 41))
+            .await
+            .unwrap(),
+        200
+    );
+    let sent = wait_for(&mock, "/message/postText", 1).await;
+    assert_eq!(sent[0]["content"], "mounted");
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn from_env_names_the_missing_token() {
+    // The only test that reads the environment; it sets nothing.
+    if std::env::var_os("GEWE_TOKEN").is_some() {
+        return;
+    }
+    let error = Bot::from_env().err().expect("GEWE_TOKEN is unset");
+    assert!(
+        error.to_string().starts_with("GEWE_TOKEN is not set"),
+        "{error}"
+    );
+}
