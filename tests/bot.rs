@@ -287,7 +287,7 @@ async fn a_conflicting_app_id_refuses_to_start() {
     let dir = scratch("conflict");
     start(&mock, &dir, |bot| bot).await.shutdown().await;
     let settings = settings(&mock, &dir).app_id("wx_another_device");
-    let error = Bot::new(settings).start().await.err().expect("refused");
+    let error = Bot::new(settings).start().await.expect_err("refused");
     let text = error.to_string();
     assert!(
         matches!(error.as_bot(), Some(BotError::AppIdConflict { .. })),
@@ -343,12 +343,13 @@ async fn order_is_kept_within_each_chat() {
         "{:?}",
         bot.stats()
     );
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 20);
-    for (chat, order) in seen.iter() {
-        assert_eq!(*order, (0..25).collect::<Vec<_>>(), "{chat}");
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 20);
+        for (chat, order) in seen.iter() {
+            assert_eq!(*order, (0..25).collect::<Vec<_>>(), "{chat}");
+        }
     }
-    drop(seen);
     bot.shutdown().await;
 }
 
@@ -431,7 +432,7 @@ async fn from_env_names_the_missing_token() {
     if std::env::var_os("GEWE_TOKEN").is_some() {
         return;
     }
-    let error = Bot::from_env().err().expect("GEWE_TOKEN is unset");
+    let error = Bot::from_env().expect_err("GEWE_TOKEN is unset");
     assert!(
         error.to_string().starts_with("GEWE_TOKEN is not set"),
         "{error}"

@@ -226,14 +226,15 @@ impl Context {
     /// Revokes a message the bot sent (WeChat allows it for 2 minutes).
     ///
     /// # Errors
-    /// As [`reply`](Self::reply); [`BotError::NoChat`] when `sent` lacks GeWe's ids.
+    /// As [`reply`](Self::reply); [`BotError::NotRevocable`] when `sent` lacks GeWe's ids.
     pub async fn revoke(&self, sent: &Sent) -> crate::Result<Sent> {
-        let (Some(msg_id), Some(new_msg_id), Some(create_time)) = (
-            sent.msg_id.clone(),
-            sent.new_msg_id.clone(),
-            sent.create_time,
-        ) else {
-            return Err(BotError::NoChat { action: "revoke" }.into());
+        let (Some(msg_id), Some(new_msg_id), Some(create_time)) =
+            (sent.msg_id, sent.new_msg_id, sent.create_time)
+        else {
+            return Err(BotError::NotRevocable {
+                to_wxid: sent.to_wxid.clone(),
+            }
+            .into());
         };
         self.send(Call::Revoke {
             to: sent.to_wxid.clone(),

@@ -86,6 +86,11 @@ pub enum BotError {
         /// The error, as recorded.
         error: String,
     },
+    /// A revoke of a send whose answer from GeWe lacked `msgId`, `newMsgId` or `createTime`.
+    NotRevocable {
+        /// The chat the send went to.
+        to_wxid: String,
+    },
     /// A reply was asked for where there is no chat to reply to (a state change, a contact
     /// change), or a quote of no message.
     NoChat {
@@ -156,6 +161,11 @@ impl fmt::Display for BotError {
             } => write!(
                 f,
                 "{operation} to {to_wxid} failed in an earlier run and is not tried again: {error}"
+            ),
+            BotError::NotRevocable { to_wxid } => write!(
+                f,
+                "cannot revoke the message sent to {to_wxid}: GeWe's answer to the send lacked \
+                 msgId, newMsgId or createTime"
             ),
             BotError::NoChat { action } => {
                 write!(f, "cannot {action}: the event has no chat to answer in")

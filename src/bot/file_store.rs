@@ -79,10 +79,13 @@ impl fmt::Debug for FileStore {
 /// What a step reports once its commit is known: `Ok` when it is durable.
 type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
 
+/// What a step does in its batch's transaction.
+type Step = Box<dyn FnOnce(&WriteTransaction) -> Result<(), redb::Error> + Send>;
+
 /// One step of a batch: it runs in the batch's transaction, and its reply goes out once the
 /// batch is committed (or undone).
 struct Job {
-    step: Box<dyn FnOnce(&WriteTransaction) -> Result<(), redb::Error> + Send>,
+    step: Step,
     reply: Reply,
 }
 

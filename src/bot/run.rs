@@ -113,7 +113,7 @@ impl Bot {
 
     async fn prepare(self) -> crate::Result<Prepared> {
         let Bot {
-            mut settings,
+            settings,
             routes,
             store,
             mock,
@@ -127,6 +127,8 @@ impl Bot {
             max_relogins,
             login_poll_interval,
         } = self;
+        #[cfg(feature = "mock")]
+        let mut settings = settings;
         #[cfg(feature = "mock")]
         let (client, store_path, mock) = if mock {
             let server =

@@ -104,6 +104,7 @@ impl Settings {
     }
 
     /// The environment's settings, except `GEWE_TOKEN`, which is left unset (the mock).
+    #[cfg_attr(not(feature = "mock"), allow(dead_code))]
     pub(crate) fn from_env_without_token() -> crate::Result<Self> {
         let mut settings = Settings::new("");
         settings.token = None;
