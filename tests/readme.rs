@@ -90,3 +90,22 @@ fn readme_pacing_numbers_are_the_pacers() {
         assert!(readme.contains(&quote), "the README does not say: {quote}");
     }
 }
+
+#[test]
+fn readme_shows_the_echo_example_whole() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let example = std::fs::read_to_string(Path::new(ROOT).join("examples/echo_bot.rs")).unwrap();
+    // The example's code, without its `//!` header.
+    let code: String = example
+        .lines()
+        .skip_while(|l| l.starts_with("//!") || l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let block = readme
+        .split("The next step is a whole bot")
+        .nth(1)
+        .and_then(|rest| rest.split("```rust,no_run\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("a code block after \"The next step is a whole bot\"");
+    assert_eq!(block, code, "README's echo bot vs examples/echo_bot.rs");
+}
