@@ -108,7 +108,10 @@ async fn run(
     // Lanes with work, not running, waiting for a slot, in the order they became ready.
     let mut ready: VecDeque<String> = VecDeque::new();
     let mut running: HashSet<String> = HashSet::new();
-    let mut tasks: JoinSet<String> = JoinSet::new();
+    let mut tasks: JoinSet<(String, Option<u64>)> = JoinSet::new();
+    // Marks of deliveries handled, under way: a lane goes on without waiting for its mark's
+    // commit, so that one busy chat is not held to one commit per event.
+    let mut marks: JoinSet<()> = JoinSet::new();
     let mut open = true;
     let mut closing = false;
     loop {
@@ -122,11 +125,13 @@ async fn run(
             running.insert(key.clone());
             let (shared, routes) = (Arc::clone(&shared), Arc::clone(&routes));
             tasks.spawn(async move {
+                let seq = work.seq;
                 run_one(shared, routes, work).await;
-                key
+                (key, seq)
             });
         }
         if !open && running.is_empty() && ready.is_empty() {
+            while marks.join_next().await.is_some() {}
             return;
         }
         tokio::select! {
@@ -145,7 +150,10 @@ async fn run(
             }
             Some(done) = tasks.join_next() => {
                 // A lane's task returns its key; it cannot panic, its handler runs apart.
-                let Ok(key) = done else { continue };
+                let Ok((key, seq)) = done else { continue };
+                if let Some(seq) = seq {
+                    marks.spawn(mark_handled(Arc::clone(&shared), seq));
+                }
                 running.remove(&key);
                 if lanes.get(&key).is_some_and(|q| !q.is_empty()) {
                     ready.push_back(key);
@@ -153,6 +161,7 @@ async fn run(
                     lanes.remove(&key);
                 }
             }
+            Some(_) = marks.join_next() => {}
             _ = &mut closed, if !closing => {
                 // What was sent before the close is still handed on; nothing after it.
                 closing = true;
@@ -183,8 +192,7 @@ fn classify(shared: &Shared, item: Item) -> Work {
     }
 }
 
-/// Runs one input's handler in a task of its own, counts the outcome, and marks the delivery
-/// handled.
+/// Runs one input's handler in a task of its own, and counts the outcome.
 async fn run_one(shared: Arc<Shared>, routes: Arc<Routes>, work: Work) {
     let seq = work.seq;
     let handler = AbortOnDrop(tokio::spawn({
@@ -204,13 +212,15 @@ async fn run_one(shared: Arc<Shared>, routes: Arc<Routes>, work: Work) {
             tracing::error!(%error, "gewe bot: a handler panicked");
         }
     }
-    if let Some(seq) = seq {
-        if let Err(error) = shared.store.mark_handled(seq).await {
-            // It runs again on the next start; its sends are recorded, so none goes out twice.
-            tracing::error!(%error, seq, "gewe bot: cannot mark a delivery handled");
-        }
-        stats.waiting.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Marks a delivery handled in the store.
+async fn mark_handled(shared: Arc<Shared>, seq: u64) {
+    if let Err(error) = shared.store.mark_handled(seq).await {
+        // It runs again on the next start; its sends are recorded, so none goes out twice.
+        tracing::error!(%error, seq, "gewe bot: cannot mark a delivery handled");
     }
+    shared.stats.waiting.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// A task that is aborted when its handle is dropped: a handler cut off by the shutdown's time
