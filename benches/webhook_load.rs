@@ -7,123 +7,13 @@
 //! Settings (environment): `WRK_DURATION` (default `10s`), `WRK_CONNECTIONS` (64),
 //! `WRK_THREADS` (1), `ROUNDS` (3).
 
+#[path = "support/wrk.rs"]
+mod wrk;
+
 use gewe::events::Event;
 use gewe::webhook::{DedupWindow, WebhookServer, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_MAX_AGE};
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// wrk's script: a distinct `NewMsgId` per request, across threads and rounds.
-const SCRIPT: &str = r#"
-local counter = 0
-local threads = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-end
-function request()
-  counter = counter + 1
-  local id = string.format("%s%02d%010d", os.getenv("ROUND_PREFIX") or "71", tid, counter)
-  local body = '{"TypeName":"AddMsg","Appid":"wx_load","Wxid":"wxid_bot","Data":{"MsgId":'
-    .. counter .. ',"FromUserName":{"string":"wxid_friend"},"ToUserName":{"string":"wxid_bot"},'
-    .. '"MsgType":1,"Content":{"string":"压测消息 ' .. counter .. '"},"Status":3,'
-    .. '"CreateTime":1705043418,"MsgSource":"<msgsource></msgsource>","NewMsgId":' .. id .. '}}'
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
-end
-"#;
-
-struct Run {
-    requests_per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    requests: u64,
-    non_2xx: u64,
-    errors: u64,
-}
-
-fn env(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-/// wrk's latency text (`1.23ms`, `850.00us`, `1.02s`) in ms.
-fn ms(text: &str) -> f64 {
-    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1000.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60_000.0)
-    } else {
-        (text, 1.0)
-    };
-    number.parse::<f64>().unwrap_or(f64::NAN) * factor
-}
-
-fn wrk(url: &str, script: &std::path::Path, prefix: &str) -> Run {
-    let output = Command::new("wrk")
-        .args([
-            "-t",
-            &env("WRK_THREADS", "1"),
-            "-c",
-            &env("WRK_CONNECTIONS", "64"),
-            "-d",
-            &env("WRK_DURATION", "10s"),
-            "--latency",
-            "-s",
-        ])
-        .arg(script)
-        .arg(url)
-        .env("ROUND_PREFIX", prefix)
-        .output()
-        .unwrap_or_else(|e| {
-            eprintln!("cannot run wrk ({e}); install it: apt-get install wrk");
-            std::process::exit(2);
-        });
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    if !output.status.success() || !text.contains("Requests/sec:") {
-        eprintln!(
-            "wrk failed ({}):\n{text}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        std::process::exit(1);
-    }
-    let field = |prefix: &str| -> Option<String> {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
-    };
-    let requests = text
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let errors = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("Socket errors:"))
-        .map(|l| {
-            l.split(',')
-                .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    Run {
-        requests_per_sec: field("Requests/sec:")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(f64::NAN),
-        p50_ms: field("50%").map_or(f64::NAN, |v| ms(&v)),
-        p99_ms: field("99%").map_or(f64::NAN, |v| ms(&v)),
-        requests,
-        non_2xx: field("Non-2xx or 3xx responses:")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
-        errors,
-    }
-}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -142,9 +32,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let script = std::env::temp_dir().join(format!("gewe-webhook-load-{}.lua", std::process::id()));
-    std::fs::write(&script, SCRIPT).expect("write the wrk script");
-    let rounds: usize = env("ROUNDS", "3").parse().unwrap_or(3);
+    let script = wrk::script("webhook-load");
+    let rounds: usize = wrk::env("ROUNDS", "3").parse().unwrap_or(3);
 
     let handled = Arc::new(AtomicU64::new(0));
     let start = |dedup: bool| {
@@ -173,9 +62,9 @@ fn main() {
 
     println!(
         "wrk -t{} -c{} -d{} --latency, {} rounds, dedup window {} keys",
-        env("WRK_THREADS", "1"),
-        env("WRK_CONNECTIONS", "64"),
-        env("WRK_DURATION", "10s"),
+        wrk::env("WRK_THREADS", "1"),
+        wrk::env("WRK_CONNECTIONS", "64"),
+        wrk::env("WRK_DURATION", "10s"),
         rounds,
         DEFAULT_DEDUP_CAPACITY
     );
@@ -194,7 +83,7 @@ fn main() {
         for dedup in order {
             let server = if dedup { &with_dedup } else { &without };
             let prefix = format!("7{}{}", round + 1, u8::from(dedup));
-            let run = wrk(&url(server), &script, &prefix);
+            let run = wrk::run(&url(server), &script, &prefix);
             println!(
                 "{:>5}  {:<5} {:>9.0} {:>9.2} {:>7.2} {:>9} {:>8} {:>14}",
                 round + 1,
