@@ -20,6 +20,8 @@ pub const DEFAULT_MAX_CONCURRENT_CHATS: usize = 128;
 pub const DEFAULT_SEND_QUEUE_CAPACITY: usize = 100;
 /// The default of [`Bot::shutdown_grace`].
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// The default of [`Bot::retention`]: a week.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The default of [`Bot::check_online_every`].
 pub const DEFAULT_CHECK_ONLINE_EVERY: Duration = Duration::from_secs(300);
 
@@ -36,6 +38,7 @@ pub struct Bot {
     pub(crate) shutdown_grace: Duration,
     pub(crate) pacing: PacingConfig,
     pub(crate) check_online_every: Duration,
+    pub(crate) retention: Duration,
     pub(crate) max_qr_codes: u32,
     pub(crate) max_relogins: u32,
     pub(crate) login_poll_interval: Duration,
@@ -66,6 +69,7 @@ impl Bot {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             pacing: PacingConfig::default(),
             check_online_every: DEFAULT_CHECK_ONLINE_EVERY,
+            retention: DEFAULT_RETENTION,
             max_qr_codes: 3,
             max_relogins: 3,
             login_poll_interval: Duration::from_secs(5),
@@ -229,6 +233,14 @@ impl Bot {
     /// How often `checkOnline` runs (default [`DEFAULT_CHECK_ONLINE_EVERY`]).
     pub fn check_online_every(mut self, every: Duration) -> Self {
         self.check_online_every = every;
+        self
+    }
+
+    /// How long dedup keys and send records are kept (default [`DEFAULT_RETENTION`]): a
+    /// duplicate later than this is handled again, and a send older than this can no longer be
+    /// looked up. The store is pruned at start and every hour.
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
         self
     }
 

@@ -26,10 +26,9 @@ use tokio::sync::oneshot;
 
 /// Small named values: the device, the secret path, the next sequence number.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Dedup key → when it was journaled (ms since the epoch).
+/// Dedup key → when it was journaled (ms since the epoch). Pruning scans it: an hourly scan
+/// of a week's keys is cheaper than an age index written with every delivery.
 const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
-/// (when, dedup key), for pruning by age: 8 bytes of big-endian ms, then the key.
-const SEEN_BY_AGE: TableDefinition<&[u8], ()> = TableDefinition::new("seen_by_age");
 /// Sequence number → the body of a delivery not yet handled.
 const JOURNAL: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
 /// Send key (12 bytes: big-endian delivery, then index) → the send record, as JSON.
@@ -206,7 +205,6 @@ impl FileStore {
 fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(META)?;
     txn.open_table(SEEN)?;
-    txn.open_table(SEEN_BY_AGE)?;
     txn.open_table(JOURNAL)?;
     txn.open_table(SENDS)?;
     Ok(())
@@ -268,13 +266,6 @@ fn send_key_bytes(key: SendKey) -> [u8; 12] {
     out
 }
 
-fn age_key(ms: u64, key: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + key.len());
-    out.extend_from_slice(&ms.to_be_bytes());
-    out.extend_from_slice(key.as_bytes());
-    out
-}
-
 fn json_error(e: serde_json::Error) -> redb::Error {
     redb::Error::Corrupted(format!("a record is not the JSON this version writes: {e}"))
 }
@@ -333,10 +324,7 @@ impl Store for FileStore {
                 if seen.get(key.as_str())?.is_some() {
                     return Ok(Journaled::Duplicate);
                 }
-                let now = now_ms();
-                seen.insert(key.as_str(), now)?;
-                txn.open_table(SEEN_BY_AGE)?
-                    .insert(age_key(now, key).as_slice(), ())?;
+                seen.insert(key.as_str(), now_ms())?;
             }
             let mut meta = txn.open_table(META)?;
             let seq = match meta.get(NEXT_SEQ)? {
@@ -417,17 +405,9 @@ impl Store for FileStore {
         let cutoff = ms_since_epoch(before);
         self.write("prune old records", move |txn| {
             let mut pruned = Pruned::default();
-            let mut by_age = txn.open_table(SEEN_BY_AGE)?;
-            let old: Vec<Vec<u8>> = by_age
-                .range(..cutoff.to_be_bytes().as_slice())?
-                .map(|entry| entry.map(|(k, _)| k.value().to_vec()))
-                .collect::<Result<_, _>>()?;
             let mut seen = txn.open_table(SEEN)?;
-            for age in &old {
-                by_age.remove(age.as_slice())?;
-                if let Ok(key) = std::str::from_utf8(&age[8..]) {
-                    seen.remove(key)?;
-                }
+            for old in seen.extract_if(|_, at| at < cutoff)? {
+                old?;
                 pruned.keys += 1;
             }
             let mut sends = txn.open_table(SENDS)?;

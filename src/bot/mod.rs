@@ -70,8 +70,8 @@ mod stats;
 pub mod store;
 
 pub use builder::{
-    Bot, DEFAULT_CHECK_ONLINE_EVERY, DEFAULT_MAX_CONCURRENT_CHATS, DEFAULT_SEND_QUEUE_CAPACITY,
-    DEFAULT_SHUTDOWN_GRACE,
+    Bot, DEFAULT_CHECK_ONLINE_EVERY, DEFAULT_MAX_CONCURRENT_CHATS, DEFAULT_RETENTION,
+    DEFAULT_SEND_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_GRACE,
 };
 pub use command::{split_command, BotCommands, CommandError};
 pub use context::Context;

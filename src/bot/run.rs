@@ -31,9 +31,13 @@ struct Prepared {
     callback_url: Option<String>,
     grace: Duration,
     check_every: Duration,
+    retention: Duration,
     #[cfg(feature = "mock")]
     mock: Option<crate::mock::MockServer>,
 }
+
+/// How often the store is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 impl Bot {
     /// Runs the bot until Ctrl-C or SIGTERM, then stops taking deliveries and lets handlers
@@ -123,6 +127,7 @@ impl Bot {
             shutdown_grace,
             pacing,
             check_online_every,
+            retention,
             max_qr_codes,
             max_relogins,
             login_poll_interval,
@@ -210,6 +215,7 @@ impl Bot {
             callback_url: settings.callback_url.clone(),
             grace: shutdown_grace,
             check_every: check_online_every,
+            retention,
             #[cfg(feature = "mock")]
             mock,
         })
@@ -343,16 +349,34 @@ async fn finish_start(
         shared.health.state()
     );
     let health = tokio::spawn(watch_over(Arc::clone(&shared), prepared.check_every));
+    let pruning = tokio::spawn(prune(Arc::clone(&shared.store), prepared.retention));
     Ok(RunningBot {
         shared,
         webhook,
         dispatcher: Some(prepared.dispatcher),
         health,
+        pruning,
         callback_url: url,
         grace: prepared.grace,
         #[cfg(feature = "mock")]
         mock: prepared.mock,
     })
+}
+
+/// Forgets dedup keys and send records older than `retention`, now and every hour. Runs until
+/// aborted.
+async fn prune(store: Arc<dyn Store>, retention: Duration) {
+    let mut ticker = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        ticker.tick().await;
+        let Some(before) = std::time::SystemTime::now().checked_sub(retention) else {
+            continue;
+        };
+        match store.prune(before).await {
+            Ok(pruned) => tracing::debug!(?pruned, "gewe bot: store pruned"),
+            Err(error) => tracing::warn!(%error, "gewe bot: cannot prune the store"),
+        }
+    }
 }
 
 /// The last segment of a callback path: the secret.
@@ -399,6 +423,7 @@ pub struct RunningBot {
     webhook: Option<RunningWebhook>,
     dispatcher: Option<Dispatcher>,
     health: JoinHandle<()>,
+    pruning: JoinHandle<()>,
     callback_url: String,
     grace: Duration,
     #[cfg(feature = "mock")]
@@ -460,8 +485,10 @@ impl RunningBot {
             None => true,
         };
         self.health.abort();
-        // Its end drops its hold on the store, which closes with the bot.
+        self.pruning.abort();
+        // Their ends drop their holds on the store, which closes with the bot.
         let _ = (&mut self.health).await;
+        let _ = (&mut self.pruning).await;
         if !finished {
             println!(
                 "gewe bot: handlers still running after {} s were stopped; their deliveries are handled on the next start",
@@ -475,5 +502,6 @@ impl RunningBot {
 impl Drop for RunningBot {
     fn drop(&mut self) {
         self.health.abort();
+        self.pruning.abort();
     }
 }
