@@ -231,7 +231,8 @@ fn apply_action(file: &str, action: &Action, exports: &mut [Source]) -> Result<(
                 };
                 match (node_mut(doc, parent), last) {
                     (Some(Value::Object(m)), Step::Key(k)) => {
-                        m.remove(k);
+                        // shift, not swap: the file's field order is the page's.
+                        m.shift_remove(k);
                     }
                     (Some(Value::Array(a)), Step::Index(i)) if *i < a.len() => {
                         a.remove(*i);

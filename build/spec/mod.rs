@@ -4,6 +4,7 @@
 //! - `load`: finding the files under `openapi/` and reading YAML;
 //! - `names`: operation and type names from paths, path prefixes, JSON pointers;
 //! - `normalize`: one document and its operations, apifox's editor metadata;
+//! - `order`: field order, from `x-apifox-orders` or the file;
 //! - `schema`: one schema: types, nullability, `required`, defaults;
 //! - `examples`: request and response examples, and what they correct in their schema;
 //! - `example_text`: examples apifox keeps as text (JSON with comments, several JSON texts);
@@ -20,6 +21,7 @@ pub mod load;
 mod merge;
 pub mod names;
 mod normalize;
+pub mod order;
 pub mod schema;
 
 pub use load::{discover, load};
