@@ -49,7 +49,7 @@
 use crate::lock::lock;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -209,8 +209,8 @@ impl Pacer {
         &self.inner.config
     }
 
-    /// Runs `send` (one send to `to_wxid` from device `app_id`) when its turn comes, and returns
-    /// its output.
+    /// Runs `send` (one send to `to_wxid` from device `app_id`: a [`Call`](crate::Call) or any
+    /// future) when its turn comes, and returns its output.
     ///
     /// The place in the queue is taken when `send` is *called*, so sends of one `appId` run in
     /// call order even when the returned futures are spawned or polled out of order. `send` is
@@ -221,8 +221,9 @@ impl Pacer {
     /// the timer enabled.
     pub fn send<F>(&self, app_id: &str, to_wxid: &str, send: F) -> impl Future<Output = F::Output>
     where
-        F: Future,
+        F: IntoFuture,
     {
+        let send = send.into_future();
         let lane = self.lane(app_id);
         let ticket = {
             let mut state = lock(&lane.state);
