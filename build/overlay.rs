@@ -231,8 +231,7 @@ fn apply_action(file: &str, action: &Action, exports: &mut [Source]) -> Result<(
                 };
                 match (node_mut(doc, parent), last) {
                     (Some(Value::Object(m)), Step::Key(k)) => {
-                        // shift, not swap: the file's field order is the page's.
-                        m.shift_remove(k);
+                        m.remove(k);
                     }
                     (Some(Value::Array(a)), Step::Index(i)) if *i < a.len() => {
                         a.remove(*i);

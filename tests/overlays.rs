@@ -233,29 +233,3 @@ fn an_update_of_a_scalar_fails() {
         "{err}"
     );
 }
-
-#[test]
-fn a_remove_keeps_the_order_of_the_other_fields() {
-    let mut docs = vec![export(
-        "openapi/login/c.yaml",
-        "/login/c",
-        json!({"zeta": {"type": "string"}, "mid": {"type": "string"}, "alpha": {"type": "string"}, "last": {"type": "string"}}),
-    )];
-    overlay::apply(
-        &[overlay(json!([{
-            "target": "$.paths['/gewe/v2/api/login/c'].post.requestBody.content['application/json'].schema.properties.mid",
-            "remove": true
-        }]))
-        .unwrap()],
-        &mut docs,
-    )
-    .unwrap();
-    let props = schema(&docs[0], "/login/c")["properties"].clone();
-    let names: Vec<&str> = props
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(names, ["zeta", "alpha", "last"]);
-}
