@@ -414,7 +414,8 @@ fn call_doc(plan: &Plan, receiver: &str) -> Vec<String> {
         }
     }
     lines.push(String::new());
-    lines.push(" ```ignore".into());
+    // Not a doctest: one generated test compiles and calls every method instead.
+    lines.push(" ```text".into());
     lines.push(format!(" {}.await?", call_text(plan, receiver)));
     lines.push(" ```".into());
     if !plan.takes_args() && !plan.required.is_empty() {
@@ -593,18 +594,19 @@ fn handles(
                 format!(" The calls of the {place} module for this device."),
             )
         };
+        // The handle holds its own clone (an `Arc` or two), so it can be kept and moved.
         accessors.push(quote! {
             #[doc = #accessor_doc]
-            pub fn #accessor(&self) -> #ty<'_> {
-                #ty(self)
+            pub fn #accessor(&self) -> #ty {
+                #ty(self.clone())
             }
         });
         blocks.push(quote! {
             #[doc = #ty_doc]
-            #[derive(Clone, Copy, Debug)]
-            pub struct #ty<'a>(&'a crate::#on_ty);
+            #[derive(Clone, Debug)]
+            pub struct #ty(crate::#on_ty);
 
-            impl #ty<'_> {
+            impl #ty {
                 #(#calls)*
             }
         });

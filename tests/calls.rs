@@ -194,6 +194,7 @@ async fn a_call_is_static_and_can_be_paced() {
 fn handles_and_calls_cross_threads() {
     fn send_sync_static<T: Send + Sync + Clone + 'static>() {}
     send_sync_static::<Device>();
+    send_sync_static::<gewe::calls::MessageCalls>();
     send_sync_static::<gewe::Call<gewe::types::MessagePostTextRequest>>();
 }
 
