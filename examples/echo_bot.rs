@@ -126,13 +126,8 @@ async fn echo(
     let Some(to) = msg.sender() else {
         return Ok(());
     };
-    let request = gewe::types::MessagePostTextRequest {
-        app_id: app_id.to_string(),
-        to_wxid: to.to_string(),
-        content: msg.body().to_string(),
-        ats: None,
-    };
-    pacer.post_text(client, request).await.map(|_| ())
+    let reply = client.device(app_id).message().post_text(to, msg.body());
+    pacer.send(app_id, to, reply).await.map(|_| ())
 }
 
 #[tokio::main]

@@ -38,17 +38,19 @@ const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// A GeWe API client.
 ///
-/// Cheap to clone (one `Arc`); every clone shares one connection pool. Each generated method
-/// returns the typed `data` when `ret == 200`, and an [`Error`] otherwise.
+/// Cheap to clone (one `Arc`); every clone shares one connection pool. Calls go through a
+/// [`Device`](crate::Device) (`client.device(app_id)`), or through the struct methods, one per
+/// operation, which take the request as data. Either returns the typed `data` when
+/// `ret == 200`, and an [`Error`] otherwise.
 ///
 /// ```no_run
 /// # async fn run() -> gewe::Result<()> {
 /// let client = gewe::Client::new("my-gewe-token")?;
-/// let body = gewe::types::GroupJoinRoomUsingQrCodeRequest {
-///     app_id: "wx_app_id".into(),
-///     qr_url: "https://weixin.qq.com/g/AwYAAL...".into(),
-/// };
-/// let room = client.group_join_room_using_qr_code(&body).await?;
+/// let room = client
+///     .device("wx_app_id")
+///     .group()
+///     .join_room_using_qr_code("https://weixin.qq.com/g/AwYAAL...")
+///     .await?;
 /// println!("{:?}", room.chatroom_id);
 /// # Ok(()) }
 /// ```

@@ -23,26 +23,22 @@
 //! ```no_run
 //! # async fn run(client: gewe::Client) -> gewe::Result<()> {
 //! use gewe::pacing::{Pacer, PacingConfig};
-//! use gewe::types::MessagePostTextRequest;
 //!
 //! let pacer = Pacer::new(PacingConfig::default());
+//! let device = client.device("wx_app");
+//! // Any call is paced the same way: it is sent when its turn comes.
 //! for to in ["wxid_a", "wxid_b", "123456@chatroom"] {
-//!     let request = MessagePostTextRequest {
-//!         app_id: "wx_app".into(),
-//!         to_wxid: to.into(),
-//!         content: "hello".into(),
-//!         ats: None,
-//!     };
-//!     pacer.post_text(&client, request).await?;
+//!     let hello = device.message().post_text(to, "hello");
+//!     pacer.send(device.app_id(), to, hello).await?;
 //! }
-//! // Any call can be paced: the future runs when its turn comes.
-//! let body = gewe::types::MessagePostTextRequest {
+//! // A text built as data goes through the same queue.
+//! let request = gewe::types::MessagePostTextRequest {
 //!     app_id: "wx_app".into(),
 //!     to_wxid: "wxid_a".into(),
 //!     content: "again".into(),
 //!     ats: None,
 //! };
-//! pacer.send("wx_app", "wxid_a", client.message_post_text(&body)).await?;
+//! pacer.post_text(&client, request).await?;
 //! # Ok(()) }
 //! ```
 
