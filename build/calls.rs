@@ -71,7 +71,7 @@ pub struct Plan<'a> {
     pub method: Ident,
     /// Required fields besides `appId`, in the page's order.
     pub required: Vec<Field>,
-    /// Optional fields, in the page's order.
+    /// Optional fields, by name.
     pub optional: Vec<Field>,
     /// The `appId` field, when the request has one: the call is then on the device.
     pub app_id: Option<Field>,
