@@ -14,6 +14,9 @@
 //! No progenitor dependency, so that tests can include it with `#[path]` and check each rule on
 //! its own. Every rule here is general: nothing names an endpoint.
 
+// GeWe's API prefixes and default server, from the file the library reads them from.
+#[path = "../../src/api_path.rs"]
+pub mod api_path;
 mod constraints;
 mod example_text;
 pub mod examples;
