@@ -2,6 +2,10 @@
 //! load → overlay → normalize → merge (`build/pipeline.rs`) → generate → write.
 //! Each step lives in `build/`.
 
+#[path = "build/calls.rs"]
+mod calls;
+#[path = "build/calls_check.rs"]
+mod calls_check;
 #[path = "build/codegen.rs"]
 mod codegen;
 #[path = "build/docs.rs"]
@@ -43,12 +47,19 @@ fn run() -> Result<(), spec::SpecError> {
 
     let mut client = codegen::parse(client)?;
     codegen::drop_api_version(&mut client, ops.len())?;
+    let plans = calls::plan(&ops, merged, &client)?;
+    let short = calls::calls(&plans, merged, &client);
+    let check = calls_check::check(&plans);
+    codegen::derive_default(&mut client, &calls::default_requests(&plans));
+    codegen::widen_defaults(&mut client);
+    write(&out, "gewe_calls.rs", &codegen::render(short))?;
+    write(&out, "gewe_calls_check.rs", &codegen::render(check))?;
     write(&out, "gewe_client.rs", &codegen::render_file(client))?;
     write(&out, "gewe_wrapper.rs", &codegen::render(wrapper))?;
     write(&out, "gewe_enums.rs", &codegen::render(enums))?;
     write(&out, "openapi.json", &pretty(merged))?;
     write(&out, "openapi.raw.json", &pretty(&spec.raw))?;
-    write(&out, "methods.md", &codegen::method_map(&ops))?;
+    write(&out, "methods.md", &codegen::method_map(&ops, &plans))?;
     Ok(())
 }
 

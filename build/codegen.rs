@@ -550,7 +550,8 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
     }
 }
 
-fn method_doc(op: &OpInfo) -> Vec<String> {
+/// The doc comment of an operation's methods: summary, description, GeWe's usage rule, path.
+pub fn method_doc(op: &OpInfo) -> Vec<String> {
     let mut lines = vec![format!(
         " {}",
         if op.summary.is_empty() {
@@ -728,6 +729,56 @@ fn path_ends_with(expr: &syn::Expr, tail: &[&str]) -> bool {
     segments.len() >= tail.len() && segments[segments.len() - tail.len()..] == *tail
 }
 
+/// Adds `Default` to the request structs named in `names`.
+pub fn derive_default(file: &mut syn::File, names: &std::collections::BTreeSet<String>) {
+    fn walk(items: &mut [syn::Item], names: &std::collections::BTreeSet<String>) {
+        for item in items {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = m.content.as_mut() {
+                        walk(items, names);
+                    }
+                }
+                syn::Item::Struct(s) if names.contains(&s.ident.to_string()) => {
+                    s.attrs.push(syn::parse_quote!(#[derive(Default)]));
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(&mut file.items, names);
+}
+
+/// typify's functions for serde defaults are private to its `types` module; the generated
+/// calls start an unset field from the same value, so they are made visible to the crate.
+pub fn widen_defaults(file: &mut syn::File) {
+    for item in file.items.iter_mut() {
+        let syn::Item::Mod(types) = item else {
+            continue;
+        };
+        let Some((_, items)) = types.content.as_mut() else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            let syn::Item::Mod(defaults) = item else {
+                continue;
+            };
+            if defaults.ident != "defaults" {
+                continue;
+            }
+            for f in defaults
+                .content
+                .iter_mut()
+                .flat_map(|(_, items)| items.iter_mut())
+            {
+                if let syn::Item::Fn(f) = f {
+                    f.vis = syn::parse_quote!(pub(crate));
+                }
+            }
+        }
+    }
+}
+
 /// Pretty-prints generated tokens; a parse failure keeps the raw text so the compiler explains it.
 pub fn render(tokens: TokenStream) -> String {
     match syn::parse2::<syn::File>(tokens.clone()) {
@@ -801,8 +852,9 @@ fn wire_name(attrs: &[syn::Attribute]) -> Option<String> {
         })
 }
 
-/// The path → method table, as Markdown, grouped by module.
-pub fn method_map(ops: &[OpInfo]) -> String {
+/// The path → call table, as Markdown, grouped by module: each operation's short form and its
+/// struct method.
+pub fn method_map(ops: &[OpInfo], plans: &[crate::calls::Plan]) -> String {
     let mut by_module: BTreeMap<&str, Vec<&OpInfo>> = BTreeMap::new();
     for op in ops {
         by_module.entry(op.module.as_str()).or_default().push(op);
@@ -810,13 +862,22 @@ pub fn method_map(ops: &[OpInfo]) -> String {
     let mut out = String::new();
     for (module, ops) in by_module {
         out.push_str(&format!(
-            "\n## {module}\n\n| path | method | summary |\n|---|---|---|\n"
+            "\n## {module}\n\n| path | call | struct method | summary |\n|---|---|---|---|\n"
         ));
         for op in ops {
             let dep = if op.deprecated { " (deprecated)" } else { "" };
+            let calls = plans
+                .iter()
+                .find(|p| p.op.id == op.id)
+                .map(crate::calls::call_texts)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join("<br>");
             out.push_str(&format!(
-                "| `{}` | `Client::{}` | {}{} |\n",
-                op.path, op.id, op.summary, dep
+                "| `{}` | {} | `Client::{}` | {}{} |\n",
+                op.path, calls, op.id, op.summary, dep
             ));
         }
     }

@@ -148,6 +148,7 @@ fn action(file: &str, pointer: &str, a: &Value) -> Result<Action> {
 }
 
 /// One step from a node to its child.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
     Key(String),
     Index(usize),
@@ -198,7 +199,10 @@ fn apply_action(file: &str, action: &Action, exports: &mut [Source]) -> Result<(
             ),
         ));
     }
-    // Removing from the end keeps the indices of earlier matches in the same array valid.
+    // Removing from the last node to the first keeps the indices of earlier matches in the same
+    // array valid; a node a query selects twice (`$.a[0,0]`) is changed once.
+    found.sort();
+    found.dedup();
     for (i, steps) in found.into_iter().rev() {
         let doc = &mut exports[i].doc;
         let fail = |msg: String| {

@@ -7,7 +7,6 @@
 //! Reads `GEWE_TOKEN`, `GEWE_APP_ID` and an optional `GEWE_BASE_URL`. With `GEWE_TOKEN` unset it
 //! starts the embedded GeWe mock and runs against that, so it works offline.
 
-use gewe::types::GroupJoinRoomUsingQrCodeRequest;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -59,9 +58,8 @@ async fn run(qr_url: String) -> Result<(), Box<dyn std::error::Error>> {
             )
         }
     };
-    let room = client
-        .group_join_room_using_qr_code(&GroupJoinRoomUsingQrCodeRequest { app_id, qr_url })
-        .await?;
+    let device = client.device(app_id);
+    let room = device.group().join_room_using_qr_code(qr_url).await?;
     println!("chatroomId: {}", room.chatroom_id.unwrap_or_default());
     println!("chatroomName: {}", room.chatroom_name.unwrap_or_default());
     Ok(())

@@ -16,21 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where GeWe's cloud mounts the API, written once: a macro, so that `concat!` can use it.
-macro_rules! api_path {
-    () => {
-        "/gewe/v2/api"
-    };
-}
-
-/// The path GeWe's cloud mounts the API under; every operation's path follows it.
-pub const API_PATH: &str = api_path!();
-/// The path a self-hosted gewechat mounts the same API under (`http://HOST:2531/v2/api`).
-pub const SELF_HOSTED_API_PATH: &str = "/v2/api";
-/// GeWe's cloud API, over TLS: the host GeWe's docs name (whose plain-HTTP address would carry
-/// the token in clear text) and [`API_PATH`]. A self-hosted gewechat is `http://HOST:2531`
-/// followed by [`SELF_HOSTED_API_PATH`].
-pub const DEFAULT_BASE_URL: &str = concat!("https://api.geweapi.com", api_path!());
+pub use crate::api_path::{API_PATH, DEFAULT_BASE_URL, SELF_HOSTED_API_PATH};
 /// The header GeWe reads the token from.
 pub const TOKEN_HEADER: &str = "X-GEWE-TOKEN";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -38,17 +24,19 @@ const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// A GeWe API client.
 ///
-/// Cheap to clone (one `Arc`); every clone shares one connection pool. Each generated method
-/// returns the typed `data` when `ret == 200`, and an [`Error`] otherwise.
+/// Cheap to clone (one `Arc`); every clone shares one connection pool. Calls go through a
+/// [`Device`](crate::Device) (`client.device(app_id)`), or through the struct methods, one per
+/// operation, which take the request as data. Either returns the typed `data` when
+/// `ret == 200`, and an [`Error`] otherwise.
 ///
 /// ```no_run
 /// # async fn run() -> gewe::Result<()> {
 /// let client = gewe::Client::new("my-gewe-token")?;
-/// let body = gewe::types::GroupJoinRoomUsingQrCodeRequest {
-///     app_id: "wx_app_id".into(),
-///     qr_url: "https://weixin.qq.com/g/AwYAAL...".into(),
-/// };
-/// let room = client.group_join_room_using_qr_code(&body).await?;
+/// let room = client
+///     .device("wx_app_id")
+///     .group()
+///     .join_room_using_qr_code("https://weixin.qq.com/g/AwYAAL...")
+///     .await?;
 /// println!("{:?}", room.chatroom_id);
 /// # Ok(()) }
 /// ```
@@ -430,9 +418,10 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The host of a plain-HTTP base URL that is neither loopback nor a private or link-local
-/// address: the token would cross networks in clear text. A self-hosted gewechat on the same
-/// machine or network is fine.
+/// The host of a plain-HTTP base URL that is neither loopback nor a private, shared or
+/// link-local address, nor a name without a dot (a docker-compose service such as `gewechat`,
+/// or a host of the local network): the token would cross networks in clear text. A
+/// self-hosted gewechat on the same machine or network is fine.
 fn plain_http_host(url: &reqwest::Url) -> Option<String> {
     if url.scheme() != "http" {
         return None;
@@ -447,7 +436,7 @@ fn plain_http_host(url: &reqwest::Url) -> Option<String> {
         Ok(ip) => is_local(ip),
         Err(_) => {
             let name = host.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
+            !name.contains('.') || name.ends_with(".localhost") || name.ends_with(".local")
         }
     };
     (!local).then(|| host.to_string())
@@ -455,7 +444,15 @@ fn plain_http_host(url: &reqwest::Url) -> Option<String> {
 
 fn is_local(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(ip) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        IpAddr::V4(ip) => {
+            // 100.64.0.0/10: carrier-grade NAT and overlay networks (Tailscale), not the internet.
+            let shared = ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64;
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || shared
+        }
         IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
             Some(v4) => is_local(IpAddr::V4(v4)),
             None => ip.is_loopback() || is_unique_local(ip) || is_unicast_link_local(ip),
@@ -502,6 +499,10 @@ mod tests {
             "http://[fd00::5]/v2/api",
             "http://[fe80::1]/v2/api",
             "http://[::ffff:192.168.1.2]/v2/api",
+            "http://gewechat:2531/v2/api",
+            "http://nas.local:2531/v2/api",
+            "http://100.101.102.103:2531/v2/api",
+            "http://0.0.0.0:2531/v2/api",
         ] {
             assert_eq!(host(url), None, "{url}");
         }
@@ -516,6 +517,10 @@ mod tests {
         assert_eq!(
             host("http://172.32.0.1/v2/api").as_deref(),
             Some("172.32.0.1")
+        );
+        assert_eq!(
+            host("http://100.128.0.1/v2/api").as_deref(),
+            Some("100.128.0.1")
         );
         assert_eq!(
             host("http://[2001:db8::1]/v2/api").as_deref(),

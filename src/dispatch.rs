@@ -84,19 +84,23 @@ impl JsonReply {
             #[serde(default)]
             data: Value,
         }
-        let raw = serde_json::from_slice::<Raw>(&body)
-            .map(|r| r.data)
-            .unwrap_or(Value::Null);
         // GeWe has answered by now: a failure here must say the request went out. The body
         // decoded; without the client's token at hand to mask it, it is not shown.
-        let typed = serde_json::to_value(data).map_err(|e| {
+        let decode_error = |reason: &str, e: serde_json::Error| {
             Error::Decode(Box::new(DecodeError {
                 operation: op.path.to_owned(),
-                reason: "the decoded data cannot be written back as JSON".into(),
+                reason: reason.into(),
                 snippet: String::new(),
                 source: Some(Cause(e.to_string())),
             }))
-        })?;
+        };
+        // The typed decoding skips what its type does not read; `data` as sent is read whole,
+        // and what a `Value` cannot hold (a number beyond f64's range) is an error, not `null`.
+        let raw = serde_json::from_slice::<Raw>(&body)
+            .map(|r| r.data)
+            .map_err(|e| decode_error("`data` as sent cannot be read as JSON", e))?;
+        let typed = serde_json::to_value(data)
+            .map_err(|e| decode_error("the decoded data cannot be written back as JSON", e))?;
         Ok(JsonReply { raw, typed })
     }
 }

@@ -2,10 +2,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+mod api_path;
 #[cfg(feature = "bot")]
 pub mod bot;
+pub mod calls;
 mod chat;
 mod client;
+mod device;
 mod dispatch;
 mod envelope;
 mod error;
@@ -19,16 +22,20 @@ pub mod login;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod pacing;
+pub mod prelude;
 mod retry;
+mod sent;
 mod token;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
+pub use calls::Call;
 pub use chat::is_group;
 pub use client::{
     install_tls_provider, Client, ClientBuilder, API_PATH, DEFAULT_BASE_URL, SELF_HOSTED_API_PATH,
     TOKEN_HEADER,
 };
+pub use device::Device;
 pub use dispatch::{operation, operations, NoData, Operation};
 pub use error::{
     ApiError, Cause, ConfigError, DecodeError, Error, InvalidRequestError, ResponseTooLargeError,
@@ -36,9 +43,11 @@ pub use error::{
 };
 pub use id::{Id, ParseIdError};
 pub use retry::RetryPolicy;
+pub use sent::{Sent, SentMessage};
 
 /// The request and response types of every operation, generated from `openapi/`.
 pub mod types {
+    pub use crate::generated::calls::args::*;
     pub use crate::generated::enums::*;
     pub use crate::generated::types::*;
 }

@@ -66,7 +66,7 @@ async fn failure_without_data() {
 }
 
 /// `data` with a number beyond f64's range: `Value` cannot hold it, but GeWe's `ret` and `msg`
-/// and WeChat's `code` and `msg` are still read (they were lost to an `Error::Status`).
+/// and WeChat's `code` and `msg` are still read, and the error is GeWe's, not an HTTP status.
 #[tokio::test]
 async fn failure_whose_data_holds_an_out_of_range_number() {
     let (mock, client) = setup().await;

@@ -371,3 +371,40 @@ fn usage_rules_follow_the_kind_of_action() {
         .contains("3–10 s"));
     assert_eq!(docs::usage_rule("/group/joinRoomUsingQRCode"), None);
 }
+
+/// The request schema of `/group/a` after normalizing and merging one YAML export.
+fn request_of(yaml: &str) -> Value {
+    let doc = spec::load::parse("openapi/group/a.yaml", yaml).unwrap();
+    let merged = merged(vec![source("openapi/group/a.yaml", doc)]).unwrap();
+    merged["components"]["schemas"]["GroupARequest"].clone()
+}
+
+fn names(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn field_order_is_the_pages_never_alphabetical() {
+    let export = |orders: &str| {
+        format!(
+            "openapi: 3.0.1\npaths:\n  /gewe/v2/api/group/a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              type: object\n              properties:\n                zeta: {{type: string}}\n                appId: {{type: string}}\n                alpha: {{type: string}}\n                mid: {{type: string}}\n{orders}              required: [alpha, mid, zeta, appId]\n      responses: {{}}\n"
+        )
+    };
+    // No x-apifox-orders: the order of `properties` in the file.
+    let plain = request_of(&export(""));
+    assert_eq!(names(&plain["required"]), ["zeta", "appId", "alpha", "mid"]);
+    // x-apifox-orders wins; a name it does not list follows in file order, an unknown one is
+    // ignored.
+    let ordered = request_of(&export(
+        "              x-apifox-orders: [appId, alpha, gone, zeta]\n",
+    ));
+    assert_eq!(
+        names(&ordered["required"]),
+        ["appId", "alpha", "zeta", "mid"]
+    );
+    // JSON, which the loader reads as YAML, keeps its file order too.
+    let json = r#"{"openapi": "3.0.1", "paths": {"/gewe/v2/api/group/a": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "string"}}, "required": ["a", "b"]}}}}, "responses": {}}}}}"#;
+    assert_eq!(names(&request_of(json)["required"]), ["b", "a"]);
+}

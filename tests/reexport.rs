@@ -1,8 +1,11 @@
 //! A re-export cannot break the build silently: every export rewritten into the plainest form
 //! apifox could emit for it, then built with the project's own steps and overlays, gives the
-//! same client as the committed files: the same method signatures and the same types, field
-//! for field.
+//! same client as the committed files: the same method signatures (the short-form calls' too,
+//! whose argument order is the page's) and the same types, field for field.
 
+#[path = "../build/calls.rs"]
+#[allow(dead_code)]
+mod calls;
 #[path = "../build/codegen.rs"]
 #[allow(dead_code)]
 mod codegen;
@@ -110,9 +113,18 @@ struct Surface {
 
 fn surface(merged: &Value) -> Surface {
     let (client, enums) = codegen::progenitor(merged).expect("progenitor");
-    let wrapper = codegen::wrapper(&codegen::operations(merged));
+    let ops = codegen::operations(merged);
+    let wrapper = codegen::wrapper(&ops);
+    let file = codegen::parse(client.clone()).expect("progenitor's Rust parses");
+    let plans = calls::plan(&ops, merged, &file).expect("every request has its struct");
+    let short = calls::calls(&plans, merged, &file);
     let mut s = Surface::default();
-    for (origin, tokens) in [("raw", client), ("typed", wrapper), ("enums", enums)] {
+    for (origin, tokens) in [
+        ("raw", client),
+        ("typed", wrapper),
+        ("enums", enums),
+        ("calls", short),
+    ] {
         let file: syn::File = syn::parse2(tokens).expect("generated Rust parses");
         collect(origin, &file.items, &mut s);
     }
@@ -142,7 +154,8 @@ fn collect(origin: &str, items: &[syn::Item], s: &mut Surface) {
             }
             syn::Item::Impl(block) if block.trait_.is_none() => {
                 let owner = tokens(&block.self_ty);
-                if owner != "Client" && owner != "crate :: Client" {
+                // The short form's methods are on handles and calls, not only on `Client`.
+                if origin != "calls" && owner != "Client" && owner != "crate :: Client" {
                     continue;
                 }
                 for f in &block.items {

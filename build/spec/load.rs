@@ -1,5 +1,6 @@
 //! Step 1 and 2: the files under `openapi/`, by who wrote them, and reading one of them.
 
+use super::order::{keep_file_order, KeyOrder};
 use super::{Result, Source, SpecError};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -66,7 +67,8 @@ pub fn load(root: &Path, path: &Path) -> Result<Source> {
     Ok(Source { file, module, doc })
 }
 
-/// Parses YAML (a superset of JSON) into JSON, keeping integers exact.
+/// Parses YAML (a superset of JSON) into JSON, keeping integers exact and each schema's
+/// `required` in the order of its `properties` in the file (`order.rs`).
 ///
 /// YAML 1.2's core schema, as apifox writes it: `yes`, `on` or `0755` stay strings, as they do
 /// for every YAML 1.2 reader, instead of YAML 1.1's booleans and octals.
@@ -76,6 +78,11 @@ pub fn parse(file: &str, text: &str) -> Result<Value> {
     options.leading_zero_numbers_as_strings = true;
     options.underscored_numbers_as_strings = true;
     options.with_snippet = false;
-    serde_saphyr::from_str_with_options(text, options)
-        .map_err(|e| SpecError::new(file, "", format!("invalid YAML: {e}")))
+    let invalid = |e: serde_saphyr::Error| SpecError::new(file, "", format!("invalid YAML: {e}"));
+    let mut doc: Value =
+        serde_saphyr::from_str_with_options(text, options.clone()).map_err(invalid)?;
+    // serde_json's map is sorted: the file's key order is read apart, and kept in `required`.
+    let order: KeyOrder = serde_saphyr::from_str_with_options(text, options).map_err(invalid)?;
+    keep_file_order(&mut doc, &order);
+    Ok(doc)
 }

@@ -76,14 +76,15 @@ pub fn merge(files: Vec<Normalized>) -> Result<Value> {
             "description": "GeWe (个微) WeChat HTTP API, merged and normalized from its apifox exports.",
             "version": "2"
         },
-        "servers": [{"url": "https://api.geweapi.com/gewe/v2/api"}],
+        "servers": [{"url": super::api_path::DEFAULT_BASE_URL}],
         "paths": paths,
         "components": {"schemas": schemas}
     }))
 }
 
-/// Unmodified exports merged into one document, for Stoplight Prism: only `paths` and
-/// `components` are combined; nothing inside an operation changes.
+/// The exports (with the overlays applied, but not normalized) merged into one document, for
+/// Stoplight Prism: only `paths` and `components` are combined; nothing inside an operation
+/// changes.
 pub fn merge_raw(sources: &[Source]) -> Result<Value> {
     let mut paths = Map::new();
     let mut schemas = Map::new();

@@ -4,6 +4,7 @@
 //! - `load`: finding the files under `openapi/` and reading YAML;
 //! - `names`: operation and type names from paths, path prefixes, JSON pointers;
 //! - `normalize`: one document and its operations, apifox's editor metadata;
+//! - `order`: field order, from `x-apifox-orders` or the file;
 //! - `schema`: one schema: types, nullability, `required`, defaults;
 //! - `examples`: request and response examples, and what they correct in their schema;
 //! - `example_text`: examples apifox keeps as text (JSON with comments, several JSON texts);
@@ -13,6 +14,9 @@
 //! No progenitor dependency, so that tests can include it with `#[path]` and check each rule on
 //! its own. Every rule here is general: nothing names an endpoint.
 
+// GeWe's API prefixes and default server, from the file the library reads them from.
+#[path = "../../src/api_path.rs"]
+pub mod api_path;
 mod constraints;
 mod example_text;
 pub mod examples;
@@ -20,6 +24,7 @@ pub mod load;
 mod merge;
 pub mod names;
 mod normalize;
+pub mod order;
 pub mod schema;
 
 pub use load::{discover, load};

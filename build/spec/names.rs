@@ -4,7 +4,10 @@
 use serde_json::Value;
 
 /// Path prefixes stripped from every path: GeWe cloud and self-hosted gewechat.
-const PATH_PREFIXES: &[&str] = &["/gewe/v2/api", "/v2/api"];
+const PATH_PREFIXES: &[&str] = &[
+    super::api_path::API_PATH,
+    super::api_path::SELF_HOSTED_API_PATH,
+];
 
 /// Escapes a key for a JSON pointer.
 pub fn escape(key: &str) -> String {

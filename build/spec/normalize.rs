@@ -4,6 +4,7 @@
 use super::constraints::{drop_constraints_broken_by, Place};
 use super::examples::{coerce_request_example, json_content, reconcile};
 use super::names::{escape, operation_id, pascal_case, strip_prefix};
+use super::order::apply_apifox_orders;
 use super::schema::{close_objects, normalize_schema, Side};
 use super::{Result, Source, SpecError};
 use serde_json::{json, Map, Value};
@@ -93,10 +94,11 @@ pub struct Operation {
 }
 
 /// Removes apifox's editor metadata (`x-apifox-*`, `x-run-in-apifox`), keeping enum names as
-/// `x-enum-varnames` / `x-enum-descriptions`.
+/// `x-enum-varnames` / `x-enum-descriptions`, and `x-apifox-orders` as the order of `required`.
 fn strip_apifox(v: &mut Value) {
     match v {
         Value::Object(map) => {
+            apply_apifox_orders(map);
             if let Some(Value::Array(items)) = map.get("x-apifox-enum") {
                 let names: Vec<Value> = items
                     .iter()

@@ -31,18 +31,15 @@
 //!     .base_url(mock.base_url())
 //!     .token(mock.token())
 //!     .build()?;
-//! let body = gewe::types::GroupJoinRoomUsingQrCodeRequest {
-//!     app_id: "wx_app_id".into(),
-//!     qr_url: "https://weixin.qq.com/g/AwYAAL".into(),
-//! };
+//! let group = client.device("wx_app_id").group();
 //!
 //! // The documented example answers by default...
-//! let room = client.group_join_room_using_qr_code(&body).await?;
+//! let room = group.join_room_using_qr_code("https://weixin.qq.com/g/AwYAAL").await?;
 //! assert_eq!(room.chatroom_id.as_deref(), Some("34559815390@chatroom"));
 //!
 //! // ...unless the test scripts another answer.
 //! mock.enqueue("/group/joinRoomUsingQRCode", MockReply::failure(500, Some("群已满"), None));
-//! assert!(client.group_join_room_using_qr_code(&body).await.is_err());
+//! assert!(group.join_room_using_qr_code("https://weixin.qq.com/g/AwYAAL").await.is_err());
 //!
 //! let received = mock.received_for("/group/joinRoomUsingQRCode");
 //! assert_eq!(received.len(), 2);
@@ -287,15 +284,8 @@ impl MockServer {
     ///     MockReply::ok(Some(json!({"toWxid": body["toWxid"], "newMsgId": 1, "msgId": 1,
     ///                               "createTime": 0, "type": 1})))
     /// });
-    /// let client = mock.client()?;
-    /// let sent = client
-    ///     .message_post_text(&gewe::types::MessagePostTextRequest {
-    ///         app_id: "wx_app".into(),
-    ///         to_wxid: "wxid_friend".into(),
-    ///         content: "hi".into(),
-    ///         ats: None,
-    ///     })
-    ///     .await?;
+    /// let device = mock.client()?.device("wx_app");
+    /// let sent = device.message().post_text("wxid_friend", "hi").await?;
     /// assert_eq!(sent.to_wxid.as_deref(), Some("wxid_friend"));
     /// # Ok(()) }
     /// ```

@@ -23,33 +23,29 @@
 //! ```no_run
 //! # async fn run(client: gewe::Client) -> gewe::Result<()> {
 //! use gewe::pacing::{Pacer, PacingConfig};
-//! use gewe::types::MessagePostTextRequest;
 //!
 //! let pacer = Pacer::new(PacingConfig::default());
+//! let device = client.device("wx_app");
+//! // Any call is paced the same way: it is sent when its turn comes.
 //! for to in ["wxid_a", "wxid_b", "123456@chatroom"] {
-//!     let request = MessagePostTextRequest {
-//!         app_id: "wx_app".into(),
-//!         to_wxid: to.into(),
-//!         content: "hello".into(),
-//!         ats: None,
-//!     };
-//!     pacer.post_text(&client, request).await?;
+//!     let hello = device.message().post_text(to, "hello");
+//!     pacer.send(device.app_id(), to, hello).await?;
 //! }
-//! // Any call can be paced: the future runs when its turn comes.
-//! let body = gewe::types::MessagePostTextRequest {
+//! // A text built as data goes through the same queue.
+//! let request = gewe::types::MessagePostTextRequest {
 //!     app_id: "wx_app".into(),
 //!     to_wxid: "wxid_a".into(),
 //!     content: "again".into(),
 //!     ats: None,
 //! };
-//! pacer.send("wx_app", "wxid_a", client.message_post_text(&body)).await?;
+//! pacer.post_text(&client, request).await?;
 //! # Ok(()) }
 //! ```
 
 use crate::lock::lock;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -209,8 +205,8 @@ impl Pacer {
         &self.inner.config
     }
 
-    /// Runs `send` (one send to `to_wxid` from device `app_id`) when its turn comes, and returns
-    /// its output.
+    /// Runs `send` (one send to `to_wxid` from device `app_id`: a [`Call`](crate::Call) or any
+    /// future) when its turn comes, and returns its output.
     ///
     /// The place in the queue is taken when `send` is *called*, so sends of one `appId` run in
     /// call order even when the returned futures are spawned or polled out of order. `send` is
@@ -221,8 +217,9 @@ impl Pacer {
     /// the timer enabled.
     pub fn send<F>(&self, app_id: &str, to_wxid: &str, send: F) -> impl Future<Output = F::Output>
     where
-        F: Future,
+        F: IntoFuture,
     {
+        let send = send.into_future();
         let lane = self.lane(app_id);
         let ticket = {
             let mut state = lock(&lane.state);

@@ -23,9 +23,7 @@ impl fmt::Display for WebhookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WebhookError::Config(reason) => write!(f, "invalid webhook configuration: {reason}"),
-            WebhookError::Bind { addr, source } => {
-                write!(f, "cannot listen on {addr}: {source}")
-            }
+            WebhookError::Bind { addr, .. } => write!(f, "cannot listen on {addr}"),
         }
     }
 }
