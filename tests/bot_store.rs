@@ -185,7 +185,8 @@ async fn pruning_forgets_old_keys_and_sends_but_not_unhandled_deliveries() {
     );
     let later = SystemTime::now() + Duration::from_secs(1);
     let pruned = store.prune(later).await.unwrap();
-    assert_eq!((pruned.keys, pruned.sends), (2, 1));
+    // Delivery 1 is handled: its key and its send go. Delivery 2 is not: its key stays.
+    assert_eq!((pruned.keys, pruned.sends), (1, 1));
     assert_eq!(store.sent(key).await.unwrap(), None);
     // The unhandled delivery stays; a key forgotten is a new delivery again.
     assert_eq!(store.unhandled().await.unwrap().len(), 1);
@@ -193,6 +194,71 @@ async fn pruning_forgets_old_keys_and_sends_but_not_unhandled_deliveries() {
         store.journal(delivery(1, "a")).await.unwrap(),
         Journaled::New(3)
     );
+    assert_eq!(
+        store.journal(delivery(2, "b")).await.unwrap(),
+        Journaled::Duplicate
+    );
+}
+
+/// A delivery left unhandled longer than the retention runs again on the next start: pruning
+/// must keep its dedup key and its sends, or the re-run would send again, and a late duplicate
+/// would be journaled, and answered, a second time.
+#[tokio::test]
+async fn pruning_keeps_the_key_and_sends_of_an_unhandled_delivery_whatever_their_age() {
+    let path = path("prune-unhandled");
+    let key = SendKey {
+        delivery: 1,
+        index: 0,
+    };
+    {
+        let store = FileStore::open(&path).unwrap();
+        assert_eq!(
+            store.journal(delivery(1, "a")).await.unwrap(),
+            Journaled::New(1)
+        );
+        store
+            .begin_send(key, SendRecord::begin("/message/postText", "wxid_a"))
+            .await
+            .unwrap();
+        let data = json!({"msgId": 1, "newMsgId": 2, "createTime": 3});
+        store
+            .finish_send(key, SendOutcome::Sent(data))
+            .await
+            .unwrap();
+        // Everything is older than this cutoff; the delivery is not handled yet.
+        let pruned = store
+            .prune(SystemTime::now() + Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert_eq!((pruned.keys, pruned.sends), (0, 0));
+    }
+    // Across a restart too: the key table is read from the file.
+    let store = FileStore::open(&path).unwrap();
+    let pruned = store
+        .prune(SystemTime::now() + Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!((pruned.keys, pruned.sends), (0, 0));
+    let SendSlot::Recorded(record) = store
+        .begin_send(key, SendRecord::begin("/message/postText", "wxid_a"))
+        .await
+        .unwrap()
+    else {
+        panic!("the send of the unhandled delivery was pruned: a re-run would send it again");
+    };
+    assert!(matches!(record.outcome, Some(SendOutcome::Sent(_))));
+    assert_eq!(
+        store.journal(delivery(1, "late")).await.unwrap(),
+        Journaled::Duplicate
+    );
+    // Once handled, both go at the next prune.
+    store.mark_handled(1).await.unwrap();
+    let pruned = store
+        .prune(SystemTime::now() + Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!((pruned.keys, pruned.sends), (1, 1));
+    assert_eq!(store.sent(key).await.unwrap(), None);
 }
 
 #[test]

@@ -238,7 +238,8 @@ impl Bot {
 
     /// How long dedup keys and send records are kept (default [`DEFAULT_RETENTION`]): a
     /// duplicate later than this is handled again, and a send older than this can no longer be
-    /// looked up. The store is pruned at start and every hour.
+    /// looked up. Those of a delivery not yet handled are kept whatever their age, so that it
+    /// never sends twice. The store is pruned at start and every hour.
     pub fn retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
         self

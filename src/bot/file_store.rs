@@ -31,6 +31,10 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
 /// Sequence number → the body of a delivery not yet handled.
 const JOURNAL: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
+/// Sequence number → the dedup key of a delivery not yet handled, removed with its journal
+/// entry. Pruning keeps these keys whatever their age: a key pruned while its delivery waits
+/// would let a late duplicate be journaled, and handled, a second time.
+const PENDING_KEYS: TableDefinition<u64, &str> = TableDefinition::new("pending_keys");
 /// Send key (12 bytes: big-endian delivery, then index) → the send record, as JSON.
 const SENDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sends");
 
@@ -206,6 +210,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(META)?;
     txn.open_table(SEEN)?;
     txn.open_table(JOURNAL)?;
+    txn.open_table(PENDING_KEYS)?;
     txn.open_table(SENDS)?;
     Ok(())
 }
@@ -264,6 +269,14 @@ fn send_key_bytes(key: SendKey) -> [u8; 12] {
     out[..8].copy_from_slice(&key.delivery.to_be_bytes());
     out[8..].copy_from_slice(&key.index.to_be_bytes());
     out
+}
+
+/// The delivery of a send key written by [`send_key_bytes`].
+fn send_key_delivery(key: &[u8]) -> Result<u64, redb::Error> {
+    key.get(..8)
+        .and_then(|head| <[u8; 8]>::try_from(head).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| redb::Error::Corrupted("a send key is not 12 bytes".into()))
 }
 
 fn json_error(e: serde_json::Error) -> redb::Error {
@@ -339,6 +352,9 @@ impl Store for FileStore {
             meta.insert(NEXT_SEQ, (seq + 1).to_le_bytes().as_slice())?;
             txn.open_table(JOURNAL)?
                 .insert(seq, delivery.body.as_ref())?;
+            if let Some(key) = &key {
+                txn.open_table(PENDING_KEYS)?.insert(seq, key.as_str())?;
+            }
             Ok(Journaled::New(seq))
         })
     }
@@ -346,6 +362,7 @@ impl Store for FileStore {
     fn mark_handled(&self, seq: u64) -> StoreFuture<'_, ()> {
         self.write("mark a delivery handled", move |txn| {
             txn.open_table(JOURNAL)?.remove(seq)?;
+            txn.open_table(PENDING_KEYS)?.remove(seq)?;
             Ok(())
         })
     }
@@ -405,8 +422,17 @@ impl Store for FileStore {
         let cutoff = ms_since_epoch(before);
         self.write("prune old records", move |txn| {
             let mut pruned = Pruned::default();
+            // A delivery not yet handled runs again on the next start: its dedup key and its
+            // sends must outlive any retention, or a late duplicate would be handled twice and
+            // a re-run would send again what it sent before.
+            let journal = txn.open_table(JOURNAL)?;
+            let mut pending = std::collections::HashSet::new();
+            for entry in txn.open_table(PENDING_KEYS)?.iter()? {
+                let (_, key) = entry?;
+                pending.insert(key.value().to_owned());
+            }
             let mut seen = txn.open_table(SEEN)?;
-            for old in seen.extract_if(|_, at| at < cutoff)? {
+            for old in seen.extract_if(|key, at| at < cutoff && !pending.contains(key))? {
                 old?;
                 pruned.keys += 1;
             }
@@ -414,7 +440,9 @@ impl Store for FileStore {
             let mut stale = Vec::new();
             for entry in sends.iter()? {
                 let (k, v) = entry?;
-                if decode_send(v.value())?.begun_ms < cutoff {
+                if decode_send(v.value())?.begun_ms < cutoff
+                    && journal.get(send_key_delivery(k.value())?)?.is_none()
+                {
                     stale.push(k.value().to_vec());
                 }
             }

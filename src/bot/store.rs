@@ -74,8 +74,10 @@ pub trait Store: Send + Sync + 'static {
     /// The record of the send `key`.
     fn sent(&self, key: SendKey) -> StoreFuture<'_, Option<SendRecord>>;
 
-    /// Forgets dedup keys and send records older than `before`. Unhandled deliveries are kept
-    /// whatever their age.
+    /// Forgets dedup keys and send records older than `before`. Unhandled deliveries, their
+    /// dedup keys and their send records are kept whatever their age: the delivery runs again
+    /// on the next start, and must neither be journaled again by a late duplicate nor send
+    /// again what it sent before.
     fn prune(&self, before: SystemTime) -> StoreFuture<'_, Pruned>;
 }
 
