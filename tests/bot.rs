@@ -438,3 +438,74 @@ async fn from_env_names_the_missing_token() {
         "{error}"
     );
 }
+
+/// A store at `dir` as a crash leaves it: `event` journaled and not handled, and its handler's
+/// first send recorded as `operation` to `to_wxid`, answered with GeWe's ids `{msgId: 1,
+/// newMsgId: 2, createTime: 3}`.
+async fn crashed_after_a_send(dir: &std::path::Path, event: &serde_json::Value, to_wxid: &str) {
+    use gewe::bot::store::{Delivery, Journaled, SendKey, SendOutcome, SendRecord, Store};
+    let store = gewe::bot::FileStore::open(dir.join("bot.redb")).unwrap();
+    let new_msg_id = event["Data"]["NewMsgId"].as_u64().unwrap();
+    let delivery = Delivery::new(
+        Some(APP_ID.into()),
+        Some(new_msg_id.into()),
+        serde_json::to_vec(event).unwrap().into(),
+    );
+    let Journaled::New(seq) = store.journal(delivery).await.unwrap() else {
+        panic!("a new delivery");
+    };
+    let key = SendKey {
+        delivery: seq,
+        index: 0,
+    };
+    store
+        .begin_send(key, SendRecord::begin("/message/postText", to_wxid))
+        .await
+        .unwrap();
+    let data = json!({"toWxid": to_wxid, "msgId": 1, "newMsgId": 2, "createTime": 3, "type": 1});
+    store
+        .finish_send(key, SendOutcome::Sent(data))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_rerun_whose_sends_come_in_another_order_gets_an_error_not_another_sends_result() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("mismatch");
+    // The first run's first send went to another chat than the re-run's first send.
+    let hello = private_text("wxid_friend", "hello", 61);
+    crashed_after_a_send(&dir, &hello, "wxid_someone_else").await;
+    let results: Arc<Mutex<Vec<gewe::Result<gewe::bot::Sent>>>> = Arc::default();
+    let seen = Arc::clone(&results);
+    let bot = start(&mock, &dir, move |bot| {
+        bot.on_text(move |cx: Context, msg: TextMessage| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let result = cx.reply(msg.body()).await;
+                seen.lock().unwrap().push(result);
+                Ok(())
+            }
+        })
+    })
+    .await;
+    assert!(eventually(|| results.lock().unwrap().len() == 1).await);
+    let error = match results.lock().unwrap().pop().unwrap() {
+        Ok(sent) => panic!("the re-run got another send's result: {sent:?}"),
+        Err(error) => error,
+    };
+    assert!(
+        matches!(error.as_bot(), Some(BotError::SendMismatch { .. })),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("wxid_friend")
+            && text.contains("wxid_someone_else")
+            && text.contains("/message/postText"),
+        "{text}"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(mock.received_for("/message/postText").is_empty());
+    bot.shutdown().await;
+}

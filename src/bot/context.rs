@@ -20,7 +20,9 @@ use std::sync::Arc;
 /// Sends made while handling a journaled delivery go out at most once: each is recorded before
 /// it goes out, keyed by the delivery and its place among the handler's sends, so a handler run
 /// again after a crash gets the recorded result instead of sending again (see
-/// [`BotError::OutcomeUnknown`]). Cheap to clone.
+/// [`BotError::OutcomeUnknown`]). A re-run whose sends come in another order gets
+/// [`BotError::SendMismatch`] for a send whose place holds another send, and sends nothing.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct Context {
     shared: Arc<Shared>,

@@ -86,6 +86,22 @@ pub enum BotError {
         /// The error, as recorded.
         error: String,
     },
+    /// A handler run again after a crash made, at this place among its sends, another send
+    /// than its first run recorded there (another operation or another chat): its sends came in
+    /// another order. Nothing went out, and the recorded result is not returned, since it
+    /// belongs to the other send.
+    SendMismatch {
+        /// Which send.
+        key: SendKey,
+        /// The operation recorded at this place, e.g. `/message/postText`.
+        recorded_operation: String,
+        /// The chat recorded at this place.
+        recorded_to_wxid: String,
+        /// The operation asked for now.
+        operation: String,
+        /// The chat asked for now.
+        to_wxid: String,
+    },
     /// A revoke of a send whose answer from GeWe lacked `msgId`, `newMsgId` or `createTime`.
     NotRevocable {
         /// The chat the send went to.
@@ -161,6 +177,19 @@ impl fmt::Display for BotError {
             } => write!(
                 f,
                 "{operation} to {to_wxid} failed in an earlier run and is not tried again: {error}"
+            ),
+            BotError::SendMismatch {
+                key,
+                recorded_operation,
+                recorded_to_wxid,
+                operation,
+                to_wxid,
+            } => write!(
+                f,
+                "{operation} to {to_wxid} was refused: send {} of delivery {} was \
+                 {recorded_operation} to {recorded_to_wxid} when the handler ran before the \
+                 restart, so its sends now come in another order; nothing was sent",
+                key.index, key.delivery
             ),
             BotError::NotRevocable { to_wxid } => write!(
                 f,

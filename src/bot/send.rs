@@ -88,22 +88,7 @@ impl Shared {
         if let Some(key) = key {
             let record = SendRecord::begin(operation, to.clone());
             if let SendSlot::Recorded(earlier) = self.store.begin_send(key, record).await? {
-                let operation = operation.to_owned();
-                return match earlier.outcome {
-                    Some(SendOutcome::Sent(data)) => Ok(Sent::from_data(&to, data)),
-                    Some(SendOutcome::Failed(error)) => Err(BotError::FailedEarlier {
-                        operation,
-                        to_wxid: to,
-                        error,
-                    }
-                    .into()),
-                    None => Err(BotError::OutcomeUnknown {
-                        operation,
-                        to_wxid: to,
-                        key,
-                    }
-                    .into()),
-                };
+                return recorded(key, earlier, operation, &to);
             }
         }
         let result = self
@@ -133,5 +118,37 @@ impl Shared {
             }
         }
         result.map(|data| Sent::from_data(&to, data))
+    }
+}
+
+/// What a handler run again gets for the send `key` that an earlier run recorded as `earlier`:
+/// its result, when the send asked for now is the one recorded; otherwise
+/// [`BotError::SendMismatch`], since the record is another send's.
+fn recorded(key: SendKey, earlier: SendRecord, operation: &str, to: &str) -> crate::Result<Sent> {
+    if earlier.operation != operation || earlier.to_wxid != to {
+        return Err(BotError::SendMismatch {
+            key,
+            recorded_operation: earlier.operation,
+            recorded_to_wxid: earlier.to_wxid,
+            operation: operation.to_owned(),
+            to_wxid: to.to_owned(),
+        }
+        .into());
+    }
+    let (operation, to_wxid) = (operation.to_owned(), to.to_owned());
+    match earlier.outcome {
+        Some(SendOutcome::Sent(data)) => Ok(Sent::from_data(to, data)),
+        Some(SendOutcome::Failed(error)) => Err(BotError::FailedEarlier {
+            operation,
+            to_wxid,
+            error,
+        }
+        .into()),
+        None => Err(BotError::OutcomeUnknown {
+            operation,
+            to_wxid,
+            key,
+        }
+        .into()),
     }
 }
