@@ -509,3 +509,50 @@ async fn a_rerun_whose_sends_come_in_another_order_gets_an_error_not_another_sen
     assert!(mock.received_for("/message/postText").is_empty());
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_rerun_gets_its_recorded_send_even_while_offline() {
+    let mock = MockServer::start().await.unwrap();
+    mock.reconnection_works(false);
+    let dir = scratch("rerun-offline");
+    let hello = private_text("wxid_friend", "hello", 71);
+    crashed_after_a_send(&dir, &hello, "wxid_friend").await;
+    let results: Arc<Mutex<Vec<gewe::Result<gewe::bot::Sent>>>> = Arc::default();
+    let seen = Arc::clone(&results);
+    let bot = start(&mock, &dir, move |bot| {
+        bot.max_relogins(0)
+            .on_text(move |cx: Context, msg: TextMessage| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    // The re-run replies only once the device is down.
+                    for _ in 0..1000 {
+                        if cx.state() != DeviceState::Online {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    let result = cx.reply(msg.body()).await;
+                    seen.lock().unwrap().push(result);
+                    Ok(())
+                }
+            })
+    })
+    .await;
+    mock.go_offline();
+    let offline = json!({"TypeName": "Offline", "Appid": APP_ID, "Wxid": BOT_WXID});
+    assert_eq!(mock.push_callback(&offline).await.unwrap(), 200);
+    assert!(eventually(|| results.lock().unwrap().len() == 1).await);
+    // The send went out before the crash: the re-run gets its outcome, not `Offline`.
+    let sent = results
+        .lock()
+        .unwrap()
+        .pop()
+        .unwrap()
+        .expect("the recorded send");
+    assert_eq!(
+        (sent.to_wxid.as_str(), sent.new_msg_id),
+        ("wxid_friend", Some(2u64.into()))
+    );
+    assert!(mock.received_for("/message/postText").is_empty());
+    bot.shutdown().await;
+}

@@ -82,10 +82,20 @@ impl Shared {
     /// Sends `call` through the device's queue. With a `key` (a send of a journaled delivery's
     /// handler) it goes out at most once: a send recorded before returns what was recorded.
     pub(crate) async fn send(&self, key: Option<SendKey>, call: Call) -> crate::Result<Sent> {
+        let (operation, to) = (call.operation(), call.to().to_owned());
+        // The record comes first: a handler run again after a crash gets the outcome its send
+        // had, not an `Offline` or `QueueFull` of now, which would tell it that nothing went
+        // out. Only a send with no record is checked against the device and the queue.
+        if let Some(key) = key {
+            if let Some(earlier) = self.store.sent(key).await? {
+                return recorded(key, earlier, operation, &to);
+            }
+        }
         self.refuse_unless_online()?;
         let slot = self.take_queue_slot()?;
-        let (operation, to) = (call.operation(), call.to().to_owned());
         if let Some(key) = key {
+            // The lookup above is a read; recording the send checks again in one atomic step,
+            // so a send is never begun twice under one key.
             let record = SendRecord::begin(operation, to.clone());
             if let SendSlot::Recorded(earlier) = self.store.begin_send(key, record).await? {
                 return recorded(key, earlier, operation, &to);
