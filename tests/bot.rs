@@ -556,3 +556,27 @@ async fn a_rerun_gets_its_recorded_send_even_while_offline() {
     assert!(mock.received_for("/message/postText").is_empty());
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_zero_check_online_interval_is_refused_at_start() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("zero-interval");
+    let error = Bot::new(settings(&mock, &dir))
+        .check_online_every(Duration::ZERO)
+        .start()
+        .await
+        .expect_err("a zero interval is refused");
+    assert!(
+        matches!(
+            error.as_bot(),
+            Some(BotError::InvalidSetting {
+                name: "check_online_every",
+                ..
+            })
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("check_online_every"), "{error}");
+    // Refused before anything started: no callback URL was registered.
+    assert!(mock.received_for("/login/setCallback").is_empty());
+}

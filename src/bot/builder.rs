@@ -230,7 +230,9 @@ impl Bot {
         self
     }
 
-    /// How often `checkOnline` runs (default [`DEFAULT_CHECK_ONLINE_EVERY`]).
+    /// How often `checkOnline` runs (default [`DEFAULT_CHECK_ONLINE_EVERY`]). A zero period
+    /// is refused when the bot starts, with
+    /// [`BotError::InvalidSetting`](super::BotError::InvalidSetting).
     pub fn check_online_every(mut self, every: Duration) -> Self {
         self.check_online_every = every;
         self

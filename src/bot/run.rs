@@ -132,6 +132,16 @@ impl Bot {
             max_relogins,
             login_poll_interval,
         } = self;
+        // `tokio::time::interval` panics on a zero period, inside the health task: refuse it
+        // here, before anything starts, with the setting's name.
+        if check_online_every.is_zero() {
+            return Err(BotError::InvalidSetting {
+                name: "check_online_every",
+                value: format!("{check_online_every:?}"),
+                reason: "checkOnline needs a period above zero (the default is 300 s)".into(),
+            }
+            .into());
+        }
         #[cfg(feature = "mock")]
         let mut settings = settings;
         #[cfg(feature = "mock")]
