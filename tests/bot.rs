@@ -580,3 +580,74 @@ async fn a_zero_check_online_interval_is_refused_at_start() {
     // Refused before anything started: no callback URL was registered.
     assert!(mock.received_for("/login/setCallback").is_empty());
 }
+
+/// Opening the file store blocks: creating the file, its fsync, and the repair of a file left
+/// by a crash, which reads all of it. The bot opens it off the runtime's threads, so that other
+/// tasks go on meanwhile. The test's runtime has one thread, which a blocking open would stall.
+#[tokio::test(flavor = "current_thread")]
+async fn the_store_opens_without_stalling_the_runtime() {
+    use gewe::bot::store::{SendKey, SendOutcome, Store};
+    use std::time::Instant;
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("open-off-runtime");
+    let live = dir.join("live.redb");
+    {
+        // A store of some megabytes, so that opening it takes long enough to measure.
+        let store = gewe::bot::FileStore::open(&live).unwrap();
+        let big = json!({"filler": "x".repeat(3000)});
+        let mut pending = Vec::new();
+        for delivery in 0..4_000u64 {
+            let key = SendKey { delivery, index: 0 };
+            pending.push(store.finish_send(key, SendOutcome::Sent(big.clone())));
+            if pending.len() == 500 {
+                for step in pending.drain(..) {
+                    step.await.unwrap();
+                }
+            }
+        }
+        for step in pending {
+            step.await.unwrap();
+        }
+        // Copies taken while the store is open are what a crash leaves: opening one repairs it.
+        std::fs::copy(&live, dir.join("probe.redb")).unwrap();
+        std::fs::copy(&live, dir.join("bot.redb")).unwrap();
+    }
+    let probe = dir.join("probe.redb");
+    let began = Instant::now();
+    let opened = tokio::task::spawn_blocking(move || gewe::bot::FileStore::open(probe))
+        .await
+        .unwrap();
+    let open_time = began.elapsed();
+    drop(opened.unwrap());
+    if open_time < Duration::from_millis(40) {
+        eprintln!("the store opened in {open_time:?}: too fast to tell a stall from noise");
+        return;
+    }
+    // Ticks every millisecond while the bot starts; the longest gap is how long the runtime's
+    // one thread was held. Starting does some work on it (tens of ms here); an open on it adds
+    // the whole open time.
+    let ticking = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let spawned = Instant::now();
+    let ticker = tokio::spawn({
+        let ticking = Arc::clone(&ticking);
+        async move {
+            // From the spawn: the task first runs when the test's task yields.
+            let (mut last, mut longest) = (spawned, Duration::ZERO);
+            while ticking.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                longest = longest.max(last.elapsed());
+                last = Instant::now();
+            }
+            longest
+        }
+    });
+    let bot = start(&mock, &dir, |bot| bot).await;
+    ticking.store(false, std::sync::atomic::Ordering::Relaxed);
+    let longest = ticker.await.unwrap();
+    assert!(
+        longest < open_time / 2,
+        "the runtime stalled {longest:?} while the bot started; opening the store takes \
+         {open_time:?}"
+    );
+    bot.shutdown().await;
+}

@@ -9,7 +9,7 @@ use super::journal::Journal;
 use super::settings::{callback_path, DEFAULT_STORE};
 use super::shared::{log_in, LoginSettings, Shared};
 use super::stats::{bump, BotStats};
-use super::store::{DeviceRecord, Store};
+use super::store::{DeviceRecord, Store, StoreError};
 use crate::pacing::Pacer;
 use crate::webhook::{RunningWebhook, WebhookBuilder, WebhookServer};
 use crate::Client;
@@ -175,7 +175,18 @@ impl Bot {
         };
         let store: Arc<dyn Store> = match store {
             Some(store) => store,
-            None => Arc::new(FileStore::open(&store_path)?),
+            None => {
+                // Creating the file, its fsync, and the repair of a file left by a crash (which
+                // reads all of it) block: they run off the runtime's threads, so that a long
+                // repair stalls no other task.
+                let path = store_path.clone();
+                let opened = tokio::task::spawn_blocking(move || FileStore::open(path))
+                    .await
+                    .map_err(|e| {
+                        StoreError::new("open the file", store_path.display().to_string(), e)
+                    })??;
+                Arc::new(opened)
+            }
         };
         let login = LoginSettings {
             device_type: settings.device_type.clone(),
