@@ -1,11 +1,7 @@
 //! The GeWe call behind each kind of send, one small function each, so that the bot's sends
 //! change in one place when the calls do.
 
-use crate::types::{
-    MessagePostAppMsgRequest, MessagePostFileRequest, MessagePostImageRequest,
-    MessagePostTextRequest, MessageRevokeMsgRequest,
-};
-use crate::{Client, Id};
+use crate::{Device, Id};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -60,62 +56,33 @@ impl Call {
         }
     }
 
-    /// Makes the call for device `app_id`; GeWe's `data` as JSON.
-    pub(crate) async fn run(self, client: &Client, app_id: &str) -> crate::Result<Value> {
-        let app_id = app_id.to_owned();
+    /// Makes the call from `device`, with its generated short call; GeWe's `data` as JSON.
+    pub(crate) async fn run(self, device: &Device) -> crate::Result<Value> {
+        let message = device.message();
         match self {
-            Call::Text { to, content, ats } => data(
-                client
-                    .message_post_text(&MessagePostTextRequest {
-                        app_id,
-                        to_wxid: to,
-                        content,
-                        ats,
-                    })
-                    .await?,
-            ),
-            Call::Image { to, url } => data(
-                client
-                    .message_post_image(&MessagePostImageRequest {
-                        app_id,
-                        to_wxid: to,
-                        img_url: url,
-                    })
-                    .await?,
-            ),
-            Call::File { to, url, name } => data(
-                client
-                    .message_post_file(&MessagePostFileRequest {
-                        app_id,
-                        to_wxid: to,
-                        file_url: url,
-                        file_name: name,
-                    })
-                    .await?,
-            ),
-            Call::AppMsg { to, appmsg } => data(
-                client
-                    .message_post_app_msg(&MessagePostAppMsgRequest {
-                        app_id,
-                        to_wxid: to,
-                        appmsg,
-                    })
-                    .await?,
-            ),
+            Call::Text { to, content, ats } => {
+                let call = message.post_text(to, content);
+                data(match ats {
+                    Some(ats) => call.ats(ats).await?,
+                    None => call.await?,
+                })
+            }
+            Call::Image { to, url } => data(message.post_image(to, url).await?),
+            Call::File { to, url, name } => data(message.post_file(to, url, name).await?),
+            Call::AppMsg { to, appmsg } => data(message.post_app_msg(to, appmsg).await?),
             Call::Revoke {
                 to,
                 msg_id,
                 new_msg_id,
                 create_time,
             } => data(
-                client
-                    .message_revoke_msg(&MessageRevokeMsgRequest {
-                        app_id,
-                        to_wxid: to,
-                        msg_id: msg_id.to_string(),
-                        new_msg_id: new_msg_id.to_string(),
-                        create_time: create_time.to_string(),
-                    })
+                message
+                    .revoke_msg(
+                        to,
+                        msg_id.to_string(),
+                        new_msg_id.to_string(),
+                        create_time.to_string(),
+                    )
                     .await?,
             ),
         }

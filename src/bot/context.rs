@@ -8,8 +8,7 @@ use super::send::Sent;
 use super::shared::Shared;
 use super::store::{SendKey, Store};
 use crate::events::Event;
-use crate::types::GroupGetChatroomMemberDetailRequest;
-use crate::Client;
+use crate::{Client, Device};
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -63,6 +62,13 @@ impl Context {
     /// The bot's own wxid, once logged in.
     pub fn bot_wxid(&self) -> Option<String> {
         self.shared.wxid()
+    }
+
+    /// The device, for any GeWe call of it (`cx.device().contacts().get_brief_info(..)`).
+    /// Calls made through it directly are not paced nor recorded: send messages through the
+    /// context's methods.
+    pub fn device(&self) -> &Device {
+        &self.shared.device
     }
 
     /// The client, for any GeWe call. Calls made through it directly are not paced nor
@@ -140,12 +146,9 @@ impl Context {
             return self.reply(text).await;
         };
         let members = self
-            .client()
-            .group_get_chatroom_member_detail(&GroupGetChatroomMemberDetailRequest {
-                app_id: self.app_id().to_owned(),
-                chatroom_id: to.clone(),
-                member_wxids: vec![sender.clone()],
-            })
+            .device()
+            .group()
+            .get_chatroom_member_detail(to.clone(), [sender.clone()])
             .await?;
         let nick_name = members
             .iter()

@@ -13,7 +13,6 @@
 //! [`Bot::on_state_change`](super::Bot::on_state_change) receive, in order.
 
 use super::shared::Shared;
-use crate::types::{LoginCheckOnlineRequest, LoginReconnectionRequest};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,11 +127,9 @@ impl Shared {
 
     /// `checkOnline`: `Ok(true)` online, `Ok(false)` offline, `Err` when the call failed.
     pub(crate) async fn check_online(&self) -> crate::Result<bool> {
-        let request = LoginCheckOnlineRequest {
-            app_id: self.app_id.clone(),
-        };
-        self.client
-            .login_check_online(&request)
+        self.device
+            .account()
+            .check_online()
             .await
             .map(|online| online.0)
     }
@@ -144,10 +141,7 @@ impl Shared {
             return;
         }
         self.set_state(DeviceState::Recovering, "recovery started");
-        let request = LoginReconnectionRequest {
-            app_id: self.app_id.clone(),
-        };
-        match self.client.login_reconnection(&request).await {
+        match self.device.account().reconnection().await {
             Ok(_) => {
                 if matches!(self.check_online().await, Ok(true)) {
                     self.set_state(DeviceState::Online, "reconnection");

@@ -107,7 +107,7 @@ impl Shared {
                 // The device may have gone offline while this send waited its turn: it must not
                 // go out late.
                 self.refuse_unless_online()?;
-                call.run(&self.client, &self.app_id).await
+                call.run(&self.device).await
             })
             .await;
         drop(slot);

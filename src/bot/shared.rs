@@ -9,7 +9,7 @@ use super::store::{DeviceRecord, Store};
 use crate::login::{LoginOptions, LoginOutcome, LoginProgress};
 use crate::pacing::Pacer;
 use crate::types::LoginGetLoginQrCodeRequestType;
-use crate::Client;
+use crate::{Client, Device};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -31,6 +31,8 @@ pub(crate) struct LoginSettings {
 pub(crate) struct Shared {
     pub(crate) client: Client,
     pub(crate) app_id: String,
+    /// The device's calls: the client bound to `app_id`.
+    pub(crate) device: Device,
     /// The account, once known: (wxid, nickname).
     pub(crate) account: Mutex<DeviceRecord>,
     pub(crate) store: Arc<dyn Store>,
@@ -55,6 +57,7 @@ impl Shared {
         settings: LoginSettings,
     ) -> Self {
         Shared {
+            device: client.device(device.app_id.clone()),
             client,
             app_id: device.app_id.clone(),
             account: Mutex::new(device),
