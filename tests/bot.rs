@@ -651,3 +651,218 @@ async fn the_store_opens_without_stalling_the_runtime() {
     );
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failing_or_panicking_handler_is_counted_and_its_chat_goes_on() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("failing");
+    let bot = start(&mock, &dir, |bot| {
+        bot.on_text(|cx: Context, msg: TextMessage| async move {
+            match msg.body() {
+                "fail" => Err("the handler's error".into()),
+                "panic" => panic!("the handler's panic"),
+                text => {
+                    cx.reply(text).await?;
+                    Ok(())
+                }
+            }
+        })
+    })
+    .await;
+    // One chat: an error, a panic, then an event that must still be handled.
+    for (i, text) in ["fail", "panic", "after"].into_iter().enumerate() {
+        let event = private_text("wxid_friend", text, 400 + i as u64);
+        assert_eq!(mock.push_callback(&event).await.unwrap(), 200);
+    }
+    let sent = wait_for(&mock, "/message/postText", 1).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["content"], "after");
+    assert!(
+        eventually(|| {
+            let s = bot.stats();
+            (s.handled, s.handler_errors, s.handler_panics, s.waiting) == (1, 1, 1, 0)
+        })
+        .await,
+        "{:?}",
+        bot.stats()
+    );
+    assert!(bot.shutdown().await);
+}
+
+#[tokio::test]
+async fn filters_route_private_senders_and_patterns() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("filters");
+    let reply = |prefix: &'static str| {
+        move |cx: Context, msg: TextMessage| async move {
+            cx.reply(format!("{prefix}: {}", msg.body())).await?;
+            Ok(())
+        }
+    };
+    let bot = start(&mock, &dir, move |bot| {
+        // The first route that takes an event handles it.
+        bot.on(Filter::regex(r"^\d+$").unwrap(), reply("number"))
+            .on(Filter::from(["wxid_boss"]), reply("boss"))
+            .on(Filter::private(), reply("private"))
+    })
+    .await;
+    let group = "34757816141@chatroom";
+    let events = [
+        private_text("wxid_friend", "42", 501),
+        private_text("wxid_friend", "hello", 502),
+        // In a group the sender is the member who wrote, not the group.
+        group_text(group, "wxid_boss", "hi all", &[], 503),
+        group_text(group, "wxid_stranger", "hi too", &[], 504),
+        private_text("wxid_boss", "hey", 505),
+    ];
+    for event in &events {
+        assert_eq!(mock.push_callback(event).await.unwrap(), 200);
+    }
+    let sent = wait_for(&mock, "/message/postText", 4).await;
+    assert!(
+        eventually(|| bot.stats().unrouted == 1).await,
+        "{:?}",
+        bot.stats()
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut got: Vec<(String, String)> = mock
+        .received_for("/message/postText")
+        .iter()
+        .map(|r| {
+            (
+                r.body["toWxid"].as_str().unwrap().to_owned(),
+                r.body["content"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = [
+        (group, "boss: hi all"),
+        ("wxid_boss", "boss: hey"),
+        ("wxid_friend", "number: 42"),
+        ("wxid_friend", "private: hello"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want, "{sent:?}");
+    assert!(
+        eventually(|| {
+            let s = bot.stats();
+            (s.handled, s.unrouted, s.waiting) == (4, 1, 0)
+        })
+        .await,
+        "{:?}",
+        bot.stats()
+    );
+    assert!(Filter::regex("(unclosed").is_err());
+    bot.shutdown().await;
+}
+
+/// Records every state change with its reason.
+type Changes = Arc<Mutex<Vec<(DeviceState, DeviceState, String)>>>;
+
+fn record_changes(bot: Bot, changes: &Changes) -> Bot {
+    let seen = Arc::clone(changes);
+    bot.on_state_change(move |_cx: Context, change: StateChange| {
+        let seen = Arc::clone(&seen);
+        async move {
+            seen.lock()
+                .unwrap()
+                .push((change.from, change.to, change.reason));
+            Ok(())
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_code_minus_one_without_the_offline_words_is_not_offline() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("code-minus-one");
+    let changes: Changes = Arc::default();
+    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (seen, failed) = (Arc::clone(&changes), Arc::clone(&errors));
+    let bot = start(&mock, &dir, move |bot| {
+        record_changes(bot, &seen).on_text(move |cx: Context, msg: TextMessage| {
+            let failed = Arc::clone(&failed);
+            async move {
+                if let Err(e) = cx.reply(msg.body()).await {
+                    failed.lock().unwrap().push(e.to_string());
+                }
+                Ok(())
+            }
+        })
+    })
+    .await;
+    // GeWe's failure with data.code -1, for something other than being offline.
+    mock.enqueue(
+        "/message/postText",
+        MockReply::failure(
+            500,
+            Some("操作失败"),
+            Some(json!({"code": "-1", "msg": "对方不是你的好友"})),
+        ),
+    );
+    mock.push_callback(&private_text("wxid_friend", "one", 601))
+        .await
+        .unwrap();
+    assert!(eventually(|| errors.lock().unwrap().len() == 1).await);
+    assert_eq!(bot.state(), DeviceState::Online);
+    // The next send goes out: the device was never taken offline.
+    mock.push_callback(&private_text("wxid_friend", "two", 602))
+        .await
+        .unwrap();
+    let sent = wait_for(&mock, "/message/postText", 2).await;
+    assert_eq!(sent.len(), 2);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(bot.state(), DeviceState::Online);
+    assert!(mock.received_for("/login/reconnection").is_empty());
+    assert!(
+        changes.lock().unwrap().is_empty(),
+        "{:?}",
+        changes.lock().unwrap()
+    );
+    assert_eq!(errors.lock().unwrap().len(), 1);
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_periodic_check_online_saying_offline_starts_recovery() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("check-online");
+    let changes: Changes = Arc::default();
+    let seen = Arc::clone(&changes);
+    let bot = start(&mock, &dir, move |bot| {
+        record_changes(bot, &seen).check_online_every(Duration::from_millis(100))
+    })
+    .await;
+    let checks = mock.received_for("/login/checkOnline").len();
+    // No callback and no send: only the periodic checkOnline can see it.
+    mock.go_offline();
+    assert!(
+        eventually(|| changes.lock().unwrap().len() == 3).await,
+        "{:?}",
+        changes.lock().unwrap()
+    );
+    use DeviceState::*;
+    let got: Vec<_> = changes
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(from, to, _)| (*from, *to))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Online, Offline),
+            (Offline, Recovering),
+            (Recovering, Online)
+        ]
+    );
+    assert_eq!(changes.lock().unwrap()[0].2, "checkOnline says offline");
+    assert!(mock.received_for("/login/checkOnline").len() > checks);
+    assert_eq!(mock.received_for("/login/reconnection").len(), 1);
+    assert!(mock.received_for("/message/postText").is_empty());
+    bot.shutdown().await;
+}
