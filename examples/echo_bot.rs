@@ -3,7 +3,7 @@
 //! `cargo run --example echo_bot` runs offline against the embedded mock when `GEWE_TOKEN` is
 //! unset; with it set, it needs `GEWE_CALLBACK_URL` (see `gewe::bot::Settings::from_env`).
 
-use gewe::bot::{Bot, Context, TextMessage};
+use gewe::prelude::*;
 
 #[tokio::main]
 async fn main() -> gewe::Result<()> {
