@@ -1,10 +1,14 @@
 //! The bot end to end against the mock: echo, commands, mentions, the bot's own messages,
 //! going offline and coming back, a conflicting `GEWE_APP_ID`, the order within each chat,
-//! and the send queue's bound.
+//! the send queue's bound, and the order of a chat's marks in the store.
 
 #[path = "support/bot.rs"]
 mod support;
 
+use gewe::bot::store::{
+    Delivery, DeviceRecord, JournalEntry, Journaled, Pruned, SendKey, SendOutcome, SendRecord,
+    SendSlot, StoreFuture,
+};
 use gewe::bot::{Bot, BotError, Context, DeviceState, Filter, StateChange, TextMessage};
 use gewe::mock::{MockReply, MockServer};
 use serde_json::json;
@@ -864,5 +868,88 @@ async fn a_periodic_check_online_saying_offline_starts_recovery() {
     assert!(mock.received_for("/login/checkOnline").len() > checks);
     assert_eq!(mock.received_for("/login/reconnection").len(), 1);
     assert!(mock.received_for("/message/postText").is_empty());
+    bot.shutdown().await;
+}
+
+/// A store that holds back the mark of the first delivery it is asked to mark, and records the
+/// order in which marks reach the file store underneath.
+struct SlowFirstMark {
+    inner: gewe::bot::FileStore,
+    marked: Arc<Mutex<Vec<u64>>>,
+    first: std::sync::atomic::AtomicBool,
+}
+
+impl gewe::bot::store::Store for SlowFirstMark {
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+    fn device(&self) -> StoreFuture<'_, Option<DeviceRecord>> {
+        self.inner.device()
+    }
+    fn save_device(&self, device: DeviceRecord) -> StoreFuture<'_, ()> {
+        self.inner.save_device(device)
+    }
+    fn secret_path(&self, candidate: String) -> StoreFuture<'_, String> {
+        self.inner.secret_path(candidate)
+    }
+    fn journal(&self, delivery: Delivery) -> StoreFuture<'_, Journaled> {
+        self.inner.journal(delivery)
+    }
+    fn mark_handled(&self, seq: u64) -> StoreFuture<'_, ()> {
+        let slow = self.first.swap(false, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            self.marked.lock().unwrap().push(seq);
+            self.inner.mark_handled(seq).await
+        })
+    }
+    fn unhandled(&self) -> StoreFuture<'_, Vec<JournalEntry>> {
+        self.inner.unhandled()
+    }
+    fn begin_send(&self, key: SendKey, send: SendRecord) -> StoreFuture<'_, SendSlot> {
+        self.inner.begin_send(key, send)
+    }
+    fn finish_send(&self, key: SendKey, outcome: SendOutcome) -> StoreFuture<'_, ()> {
+        self.inner.finish_send(key, outcome)
+    }
+    fn sent(&self, key: SendKey) -> StoreFuture<'_, Option<SendRecord>> {
+        self.inner.sent(key)
+    }
+    fn prune(&self, before: std::time::SystemTime) -> StoreFuture<'_, Pruned> {
+        self.inner.prune(before)
+    }
+}
+
+#[tokio::test]
+async fn a_chats_deliveries_are_marked_handled_in_its_order() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("mark-order");
+    let marked: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let store = SlowFirstMark {
+        inner: gewe::bot::FileStore::open(dir.join("bot.redb")).unwrap(),
+        marked: Arc::clone(&marked),
+        first: true.into(),
+    };
+    let bot = start(&mock, &dir, move |bot| {
+        bot.store(store)
+            .on_text(|_cx: Context, _msg: TextMessage| async { Ok(()) })
+    })
+    .await;
+    let url = bot.callback_url().to_owned();
+    let http = reqwest::Client::new();
+    for n in 1..=3u64 {
+        let event = private_text("wxid_one_chat", &n.to_string(), 9_000 + n);
+        let status = http.post(&url).json(&event).send().await.unwrap().status();
+        assert_eq!(status, 200);
+    }
+    assert!(eventually(|| marked.lock().unwrap().len() == 3).await);
+    // The first mark was held 300 ms while the later events were handled; theirs waited for it,
+    // so a crash can never leave an earlier delivery to run again after a later one.
+    let order = marked.lock().unwrap().clone();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(order, sorted);
     bot.shutdown().await;
 }

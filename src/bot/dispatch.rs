@@ -112,6 +112,9 @@ async fn run(
     // Marks of deliveries handled, under way: a lane goes on without waiting for its mark's
     // commit, so that one busy chat is not held to one commit per event.
     let mut marks: JoinSet<()> = JoinSet::new();
+    // Each lane's last mark under way. A lane's marks commit in its order: were a later event's
+    // mark to commit first, a crash between the two would run the earlier event again after it.
+    let mut last_marks: HashMap<String, oneshot::Receiver<()>> = HashMap::new();
     let mut open = true;
     let mut closing = false;
     loop {
@@ -152,7 +155,16 @@ async fn run(
                 // A lane's task returns its key; it cannot panic, its handler runs apart.
                 let Ok((key, seq)) = done else { continue };
                 if let Some(seq) = seq {
-                    marks.spawn(mark_handled(Arc::clone(&shared), seq));
+                    let before = last_marks.remove(&key);
+                    let (done, last) = oneshot::channel();
+                    marks.spawn(mark_handled(Arc::clone(&shared), seq, before, done));
+                    last_marks.insert(key.clone(), last);
+                    if last_marks.len() > 2 * max_lanes {
+                        // Drop the lanes whose last mark is in; only those under way order others.
+                        last_marks.retain(|_, mark| {
+                            matches!(mark.try_recv(), Err(oneshot::error::TryRecvError::Empty))
+                        });
+                    }
                 }
                 running.remove(&key);
                 if lanes.get(&key).is_some_and(|q| !q.is_empty()) {
@@ -214,13 +226,23 @@ async fn run_one(shared: Arc<Shared>, routes: Arc<Routes>, work: Work) {
     }
 }
 
-/// Marks a delivery handled in the store.
-async fn mark_handled(shared: Arc<Shared>, seq: u64) {
+/// Marks a delivery handled in the store, once its lane's mark `before` it is in.
+async fn mark_handled(
+    shared: Arc<Shared>,
+    seq: u64,
+    before: Option<oneshot::Receiver<()>>,
+    done: oneshot::Sender<()>,
+) {
+    if let Some(before) = before {
+        // Sent or dropped, the earlier mark is over either way.
+        let _ = before.await;
+    }
     if let Err(error) = shared.store.mark_handled(seq).await {
         // It runs again on the next start; its sends are recorded, so none goes out twice.
         tracing::error!(%error, seq, "gewe bot: cannot mark a delivery handled");
     }
     shared.stats.waiting.fetch_sub(1, Ordering::Relaxed);
+    let _ = done.send(());
 }
 
 /// A task that is aborted when its handle is dropped: a handler cut off by the shutdown's time
