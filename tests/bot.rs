@@ -480,7 +480,7 @@ async fn a_rerun_whose_sends_come_in_another_order_gets_an_error_not_another_sen
     // The first run's first send went to another chat than the re-run's first send.
     let hello = private_text("wxid_friend", "hello", 61);
     crashed_after_a_send(&dir, &hello, "wxid_someone_else").await;
-    let results: Arc<Mutex<Vec<gewe::Result<gewe::bot::Sent>>>> = Arc::default();
+    let results: Arc<Mutex<Vec<gewe::Result<gewe::bot::Receipt>>>> = Arc::default();
     let seen = Arc::clone(&results);
     let bot = start(&mock, &dir, move |bot| {
         bot.on_text(move |cx: Context, msg: TextMessage| {
@@ -521,7 +521,7 @@ async fn a_rerun_gets_its_recorded_send_even_while_offline() {
     let dir = scratch("rerun-offline");
     let hello = private_text("wxid_friend", "hello", 71);
     crashed_after_a_send(&dir, &hello, "wxid_friend").await;
-    let results: Arc<Mutex<Vec<gewe::Result<gewe::bot::Sent>>>> = Arc::default();
+    let results: Arc<Mutex<Vec<gewe::Result<gewe::bot::Receipt>>>> = Arc::default();
     let seen = Arc::clone(&results);
     let bot = start(&mock, &dir, move |bot| {
         bot.max_relogins(0)
@@ -917,6 +917,9 @@ impl gewe::bot::store::Store for SlowFirstMark {
     fn sent(&self, key: SendKey) -> StoreFuture<'_, Option<SendRecord>> {
         self.inner.sent(key)
     }
+    fn sends_to(&self, to_wxid: &str, limit: usize) -> StoreFuture<'_, Vec<(SendKey, SendRecord)>> {
+        self.inner.sends_to(to_wxid, limit)
+    }
     fn prune(&self, before: std::time::SystemTime) -> StoreFuture<'_, Pruned> {
         self.inner.prune(before)
     }
@@ -951,5 +954,78 @@ async fn a_chats_deliveries_are_marked_handled_in_its_order() {
     let mut sorted = order.clone();
     sorted.sort_unstable();
     assert_eq!(order, sorted);
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_last_reply_is_found_in_the_store_and_revoked_after_a_restart() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("undo");
+    let replies: Arc<Mutex<Vec<gewe::bot::Receipt>>> = Arc::default();
+    let handlers = |replies: Arc<Mutex<Vec<gewe::bot::Receipt>>>| {
+        move |bot: Bot| {
+            bot.on_text(move |cx: Context, msg: TextMessage| {
+                let replies = Arc::clone(&replies);
+                async move {
+                    if msg.body() == "/undo" {
+                        if let Some(last) = cx.recent_sends(1).await?.pop() {
+                            cx.revoke(&last).await?;
+                        }
+                    } else {
+                        let receipt = cx.reply(format!("echo {}", msg.body())).await?;
+                        replies.lock().unwrap().push(receipt);
+                    }
+                    Ok(())
+                }
+            })
+        }
+    };
+    let bot = start(&mock, &dir, handlers(Arc::clone(&replies))).await;
+    let http = reqwest::Client::new();
+    for (n, text) in ["one", "two"].into_iter().enumerate() {
+        let event = private_text("wxid_undo", text, 500 + n as u64);
+        let status = http
+            .post(bot.callback_url())
+            .json(&event)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        assert_eq!(
+            wait_for(&mock, "/message/postText", n + 1).await.len(),
+            n + 1
+        );
+    }
+    // A reply to another chat must not be taken for this chat's last.
+    let other = private_text("wxid_other", "three", 510);
+    http.post(bot.callback_url())
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wait_for(&mock, "/message/postText", 3).await.len(), 3);
+    assert!(eventually(|| replies.lock().unwrap().len() == 3).await);
+    assert!(bot.shutdown().await);
+
+    // After a restart, only the store knows what the bot sent.
+    let bot = start(&mock, &dir, handlers(Arc::default())).await;
+    let undo = private_text("wxid_undo", "/undo", 520);
+    http.post(bot.callback_url())
+        .json(&undo)
+        .send()
+        .await
+        .unwrap();
+    let revoked = wait_for(&mock, "/message/revokeMsg", 1).await;
+    assert_eq!(revoked.len(), 1);
+    let second = replies.lock().unwrap()[1].clone();
+    assert_eq!(second.to_wxid, "wxid_undo");
+    let ids = second
+        .sent_message()
+        .expect("the mock's answer has every id");
+    assert_eq!(revoked[0]["toWxid"], "wxid_undo");
+    assert_eq!(revoked[0]["msgId"], ids.msg_id.to_string());
+    assert_eq!(revoked[0]["newMsgId"], ids.new_msg_id.to_string());
+    assert_eq!(revoked[0]["createTime"], ids.create_time.to_string());
     bot.shutdown().await;
 }

@@ -155,6 +155,54 @@ async fn a_send_is_begun_once_and_keeps_its_outcome() {
 }
 
 #[tokio::test]
+async fn the_accepted_sends_to_a_chat_come_newest_first() {
+    let path = path("sends-to");
+    let sent =
+        |n: u64| SendOutcome::Sent(json!({"msgId": n, "newMsgId": n + 100, "createTime": 7}));
+    {
+        let store = FileStore::open(&path).unwrap();
+        // (delivery, index, chat, outcome): two chats, a failure and one with no outcome.
+        let sends = [
+            (1, 0, "wxid_a", Some(sent(1))),
+            (1, 1, "wxid_b", Some(sent(2))),
+            (2, 0, "wxid_a", Some(SendOutcome::Failed("ret 500".into()))),
+            (3, 0, "wxid_a", Some(sent(3))),
+            (3, 1, "wxid_a", Some(sent(4))),
+            (4, 0, "wxid_a", None),
+        ];
+        for (delivery, index, chat, outcome) in sends {
+            let key = SendKey { delivery, index };
+            store
+                .begin_send(key, SendRecord::begin("/message/postText", chat))
+                .await
+                .unwrap();
+            if let Some(outcome) = outcome {
+                store.finish_send(key, outcome).await.unwrap();
+            }
+        }
+    }
+    let store = FileStore::open(&path).unwrap();
+    let keys = |found: Vec<(SendKey, SendRecord)>| {
+        found
+            .into_iter()
+            .map(|(k, r)| {
+                assert_eq!(r.to_wxid, "wxid_a");
+                (k.delivery, k.index)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(store.sends_to("wxid_a", 10).await.unwrap()),
+        [(3, 1), (3, 0), (1, 0)]
+    );
+    let newest = store.sends_to("wxid_a", 1).await.unwrap();
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0].1.outcome, Some(sent(4)));
+    assert!(store.sends_to("wxid_nobody", 10).await.unwrap().is_empty());
+    assert!(store.sends_to("wxid_a", 0).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn pruning_forgets_old_keys_and_sends_but_not_unhandled_deliveries() {
     let store = FileStore::open(path("prune")).unwrap();
     assert_eq!(

@@ -4,9 +4,9 @@
 use super::calls::Call;
 use super::error::BotError;
 use super::health::DeviceState;
-use super::send::Sent;
+use super::send::Receipt;
 use super::shared::Shared;
-use super::store::{SendKey, Store};
+use super::store::{SendKey, SendOutcome, Store};
 use crate::events::Event;
 use crate::{Client, Device};
 use std::fmt;
@@ -112,7 +112,7 @@ impl Context {
         })
     }
 
-    async fn send(&self, call: Call) -> crate::Result<Sent> {
+    async fn send(&self, call: Call) -> crate::Result<Receipt> {
         self.shared.send(self.next_key(), call).await
     }
 
@@ -121,7 +121,7 @@ impl Context {
     /// # Errors
     /// [`BotError::Offline`] or [`BotError::QueueFull`] at once, without sending;
     /// [`BotError::NoChat`] when the event has no chat; GeWe's error when the send failed.
-    pub async fn reply(&self, text: impl Into<String>) -> crate::Result<Sent> {
+    pub async fn reply(&self, text: impl Into<String>) -> crate::Result<Receipt> {
         let to = self.chat("reply")?;
         self.send(Call::Text {
             to,
@@ -138,7 +138,7 @@ impl Context {
     ///
     /// # Errors
     /// As [`reply`](Self::reply), and the lookup's error.
-    pub async fn reply_at(&self, text: impl Into<String>) -> crate::Result<Sent> {
+    pub async fn reply_at(&self, text: impl Into<String>) -> crate::Result<Receipt> {
         let to = self.chat("reply_at")?;
         let text = text.into();
         let sender = self.event().and_then(Event::sender).map(str::to_owned);
@@ -169,7 +169,7 @@ impl Context {
     ///
     /// # Errors
     /// As [`reply`](Self::reply); [`BotError::NoChat`] when the event is not a message.
-    pub async fn quote(&self, text: impl Into<String>) -> crate::Result<Sent> {
+    pub async fn quote(&self, text: impl Into<String>) -> crate::Result<Receipt> {
         let to = self.chat("quote")?;
         let message = self
             .event()
@@ -183,7 +183,7 @@ impl Context {
     ///
     /// # Errors
     /// As [`reply`](Self::reply).
-    pub async fn reply_image(&self, url: impl Into<String>) -> crate::Result<Sent> {
+    pub async fn reply_image(&self, url: impl Into<String>) -> crate::Result<Receipt> {
         let to = self.chat("reply_image")?;
         self.send(Call::Image {
             to,
@@ -200,7 +200,7 @@ impl Context {
         &self,
         url: impl Into<String>,
         name: impl Into<String>,
-    ) -> crate::Result<Sent> {
+    ) -> crate::Result<Receipt> {
         let to = self.chat("reply_file")?;
         self.send(Call::File {
             to,
@@ -219,7 +219,7 @@ impl Context {
         &self,
         to_wxid: impl Into<String>,
         text: impl Into<String>,
-    ) -> crate::Result<Sent> {
+    ) -> crate::Result<Receipt> {
         self.send(Call::Text {
             to: to_wxid.into(),
             content: text.into(),
@@ -228,11 +228,39 @@ impl Context {
         .await
     }
 
+    /// The messages the bot sent to the event's chat from its handlers, newest first, at most
+    /// `limit`: GeWe sends no callback for them, so the store's send records are where they
+    /// are found again, across restarts, for [`revoke`](Self::revoke). Only sends GeWe
+    /// accepted count; records older than the [retention](super::Bot::retention) are gone.
+    ///
+    /// ```no_run
+    /// # async fn f(cx: gewe::bot::Context) -> gewe::Result<()> {
+    /// // A `/undo` command: take back the bot's last message in this chat.
+    /// if let Some(last) = cx.recent_sends(1).await?.pop() {
+    ///     cx.revoke(&last).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`BotError::NoChat`] in a handler whose event has no chat; the store's error.
+    pub async fn recent_sends(&self, limit: usize) -> crate::Result<Vec<Receipt>> {
+        let chat = self.chat("look up sends")?;
+        let records = self.shared.store.sends_to(&chat, limit).await?;
+        Ok(records
+            .into_iter()
+            .filter_map(|(_, record)| match record.outcome {
+                Some(SendOutcome::Sent(data)) => Some(Receipt::from_data(&record.to_wxid, data)),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Revokes a message the bot sent (WeChat allows it for 2 minutes).
     ///
     /// # Errors
     /// As [`reply`](Self::reply); [`BotError::NotRevocable`] when `sent` lacks GeWe's ids.
-    pub async fn revoke(&self, sent: &Sent) -> crate::Result<Sent> {
+    pub async fn revoke(&self, sent: &Receipt) -> crate::Result<Receipt> {
         let (Some(msg_id), Some(new_msg_id), Some(create_time)) =
             (sent.msg_id, sent.new_msg_id, sent.create_time)
         else {

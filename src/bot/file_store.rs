@@ -273,10 +273,21 @@ fn send_key_bytes(key: SendKey) -> [u8; 12] {
 
 /// The delivery of a send key written by [`send_key_bytes`].
 fn send_key_delivery(key: &[u8]) -> Result<u64, redb::Error> {
-    key.get(..8)
-        .and_then(|head| <[u8; 8]>::try_from(head).ok())
-        .map(u64::from_be_bytes)
-        .ok_or_else(|| redb::Error::Corrupted("a send key is not 12 bytes".into()))
+    send_key_from_bytes(key).map(|key| key.delivery)
+}
+
+/// A send key written by [`send_key_bytes`].
+fn send_key_from_bytes(key: &[u8]) -> Result<SendKey, redb::Error> {
+    let (Ok(delivery), Ok(index)) = (
+        <[u8; 8]>::try_from(&key[..key.len().min(8)]),
+        <[u8; 4]>::try_from(key.get(8..).unwrap_or_default()),
+    ) else {
+        return Err(redb::Error::Corrupted("a send key is not 12 bytes".into()));
+    };
+    Ok(SendKey {
+        delivery: u64::from_be_bytes(delivery),
+        index: u32::from_be_bytes(index),
+    })
 }
 
 fn json_error(e: serde_json::Error) -> redb::Error {
@@ -415,6 +426,27 @@ impl Store for FileStore {
                 Some(bytes) => decode_send(bytes.value()).map(Some),
                 None => Ok(None),
             }
+        })
+    }
+
+    fn sends_to(&self, to_wxid: &str, limit: usize) -> StoreFuture<'_, Vec<(SendKey, SendRecord)>> {
+        let to_wxid = to_wxid.to_owned();
+        // A scan, newest first: the sends kept are bounded by the retention, and a look-up is
+        // rare (a revoke), so an index by chat would cost every send for little.
+        self.read("read the sends to a chat", move |txn| {
+            let mut out = Vec::new();
+            for entry in txn.open_table(SENDS)?.iter()?.rev() {
+                if out.len() >= limit {
+                    break;
+                }
+                let (k, v) = entry?;
+                let record = decode_send(v.value())?;
+                if record.to_wxid == to_wxid && matches!(record.outcome, Some(SendOutcome::Sent(_)))
+                {
+                    out.push((send_key_from_bytes(k.value())?, record));
+                }
+            }
+            Ok(out)
         })
     }
 

@@ -80,7 +80,7 @@ pub use filter::Filter;
 pub use health::{is_offline_error, DeviceState, StateChange};
 pub use route::{FromEvent, HandlerError, HandlerResult, ImageMessage, TextMessage};
 pub use run::RunningBot;
-pub use send::Sent;
+pub use send::Receipt;
 pub use settings::{Settings, DEFAULT_LISTEN, DEFAULT_STORE};
 pub use stats::BotStats;
 pub use store::{FileStore, Store};

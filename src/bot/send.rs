@@ -10,10 +10,12 @@ use crate::Id;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 
-/// A message the bot sent: what revoking or quoting it needs.
+/// What GeWe answered to a send of the bot: the message's ids, which revoking or quoting it
+/// needs, and the answer's `data`. Named apart from [`gewe::Sent`](crate::Sent), the trait of
+/// the generated answers; [`sent_message`](Self::sent_message) turns one into the other's ids.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sent {
+pub struct Receipt {
     /// The chat it went to.
     pub to_wxid: String,
     /// GeWe's `msgId`.
@@ -26,19 +28,28 @@ pub struct Sent {
     pub data: Value,
 }
 
-impl Sent {
+impl Receipt {
+    /// The ids as [`SentMessage`](crate::SentMessage), for `revokeMsg` outside the bot; `None`
+    /// when GeWe's answer left one out.
+    pub fn sent_message(&self) -> Option<crate::SentMessage> {
+        Some(crate::SentMessage {
+            to_wxid: self.to_wxid.clone(),
+            msg_id: self.msg_id?,
+            new_msg_id: self.new_msg_id?,
+            create_time: self.create_time?,
+        })
+    }
+
     /// What GeWe's `data` for a send to `to_wxid` says.
-    pub(crate) fn from_data(to_wxid: &str, data: Value) -> Sent {
+    pub(crate) fn from_data(to_wxid: &str, data: Value) -> Receipt {
         let id = |k: &str| {
             data.get(k)
                 .and_then(|v| serde::Deserialize::deserialize(v).ok())
         };
-        Sent {
-            to_wxid: data
-                .get("toWxid")
-                .and_then(Value::as_str)
-                .unwrap_or(to_wxid)
-                .to_owned(),
+        Receipt {
+            // The chat the request named: GeWe's `toWxid` echoes it, and a stand-in server
+            // may answer with another.
+            to_wxid: to_wxid.to_owned(),
             msg_id: id("msgId"),
             new_msg_id: id("newMsgId"),
             create_time: data.get("createTime").and_then(Value::as_i64),
@@ -81,7 +92,7 @@ impl Shared {
 
     /// Sends `call` through the device's queue. With a `key` (a send of a journaled delivery's
     /// handler) it goes out at most once: a send recorded before returns what was recorded.
-    pub(crate) async fn send(&self, key: Option<SendKey>, call: Call) -> crate::Result<Sent> {
+    pub(crate) async fn send(&self, key: Option<SendKey>, call: Call) -> crate::Result<Receipt> {
         let (operation, to) = (call.operation(), call.to().to_owned());
         // The record comes first: a handler run again after a crash gets the outcome its send
         // had, not an `Offline` or `QueueFull` of now, which would tell it that nothing went
@@ -127,14 +138,19 @@ impl Shared {
                 tracing::error!(%error, "gewe bot: cannot record a send's outcome");
             }
         }
-        result.map(|data| Sent::from_data(&to, data))
+        result.map(|data| Receipt::from_data(&to, data))
     }
 }
 
 /// What a handler run again gets for the send `key` that an earlier run recorded as `earlier`:
 /// its result, when the send asked for now is the one recorded; otherwise
 /// [`BotError::SendMismatch`], since the record is another send's.
-fn recorded(key: SendKey, earlier: SendRecord, operation: &str, to: &str) -> crate::Result<Sent> {
+fn recorded(
+    key: SendKey,
+    earlier: SendRecord,
+    operation: &str,
+    to: &str,
+) -> crate::Result<Receipt> {
     if earlier.operation != operation || earlier.to_wxid != to {
         return Err(BotError::SendMismatch {
             key,
@@ -147,7 +163,7 @@ fn recorded(key: SendKey, earlier: SendRecord, operation: &str, to: &str) -> cra
     }
     let (operation, to_wxid) = (operation.to_owned(), to.to_owned());
     match earlier.outcome {
-        Some(SendOutcome::Sent(data)) => Ok(Sent::from_data(to, data)),
+        Some(SendOutcome::Sent(data)) => Ok(Receipt::from_data(to, data)),
         Some(SendOutcome::Failed(error)) => Err(BotError::FailedEarlier {
             operation,
             to_wxid,

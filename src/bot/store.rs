@@ -74,6 +74,11 @@ pub trait Store: Send + Sync + 'static {
     /// The record of the send `key`.
     fn sent(&self, key: SendKey) -> StoreFuture<'_, Option<SendRecord>>;
 
+    /// The sends to `to_wxid` that GeWe accepted ([`SendOutcome::Sent`]), newest first, at
+    /// most `limit`: GeWe sends no callback for a message the bot sent, so these records are
+    /// what revoking or quoting it can start from.
+    fn sends_to(&self, to_wxid: &str, limit: usize) -> StoreFuture<'_, Vec<(SendKey, SendRecord)>>;
+
     /// Forgets dedup keys and send records older than `before`. Unhandled deliveries, their
     /// dedup keys and their send records are kept whatever their age: the delivery runs again
     /// on the next start, and must neither be journaled again by a late duplicate nor send
