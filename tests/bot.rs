@@ -9,7 +9,7 @@ use gewe::bot::store::{
     Delivery, DeviceRecord, JournalEntry, Journaled, Pruned, SendKey, SendOutcome, SendRecord,
     SendSlot, StoreFuture,
 };
-use gewe::bot::{Bot, BotError, Context, DeviceState, Filter, StateChange, TextMessage};
+use gewe::bot::{Bot, BotError, Context, DeviceState, Filter, Settings, StateChange, TextMessage};
 use gewe::mock::{MockReply, MockServer};
 use serde_json::json;
 use std::collections::HashMap;
@@ -1027,5 +1027,57 @@ async fn the_last_reply_is_found_in_the_store_and_revoked_after_a_restart() {
     assert_eq!(revoked[0]["msgId"], ids.msg_id.to_string());
     assert_eq!(revoked[0]["newMsgId"], ids.new_msg_id.to_string());
     assert_eq!(revoked[0]["createTime"], ids.create_time.to_string());
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_login_stops_at_its_qr_code_cap_and_keeps_the_device_it_created() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("qr-cap");
+    // No `GEWE_APP_ID` and a new store: the bot logs in on a new device. Nobody scans: each
+    // code expires at once (`expiredTime` 0).
+    for _ in 0..2 {
+        mock.enqueue(
+            "/login/checkLogin",
+            MockReply::ok(Some(json!({"uuid": "u", "status": 0, "expiredTime": 0}))),
+        );
+    }
+    let no_device = || {
+        Settings::new(mock.token())
+            .base_url(mock.base_url())
+            .listen("127.0.0.1:0".parse().unwrap())
+            .store_path(dir.join("bot.redb"))
+            .region_id("320000")
+    };
+    let error = Bot::new(no_device())
+        .max_qr_codes(2)
+        .login_poll_interval(Duration::from_millis(10))
+        .start()
+        .await
+        .expect_err("nobody scanned");
+    assert!(
+        matches!(
+            error.as_bot(),
+            Some(BotError::Login(gewe::login::LoginError::QrCodesExhausted {
+                qr_codes: 2,
+                ..
+            }))
+        ),
+        "{error:?}"
+    );
+    let codes = mock.received_for("/login/getLoginQrCode");
+    assert_eq!(codes.len(), 2, "two QR codes, then it stops");
+    assert_eq!(
+        codes[0].body["appId"], "",
+        "the first asks GeWe for a new device"
+    );
+    // The second code is for the device the first one created (the docs' example `appId`).
+    let created = codes[1].body["appId"].as_str().unwrap().to_owned();
+    assert_eq!(created, "wx_example_app_id");
+
+    // The next start reuses the device GeWe created, instead of creating another.
+    let bot = Bot::new(no_device()).start().await.expect("starts");
+    assert_eq!(bot.app_id(), created);
+    assert_eq!(mock.received_for("/login/getLoginQrCode").len(), 2);
     bot.shutdown().await;
 }

@@ -2,7 +2,8 @@
 //! and is killed with SIGKILL before a reply goes out, while GeWe holds the reply's answer,
 //! and just after the reply. After each restart the store opens, the `appId` is kept, every
 //! delivery GeWe got a 200 for is handled, no reply goes out twice, and a late duplicate gets
-//! no answer.
+//! no answer. Also SIGTERM: a handler under way finishes within the shutdown grace, and one
+//! past it is stopped and handled after the restart.
 
 #[path = "support/bot.rs"]
 mod support;
@@ -19,6 +20,8 @@ use support::*;
 const CHILD: &str = "GEWE_BOT_CRASH_CHILD";
 /// How long the child's handler waits before it replies, in ms.
 const DELAY: &str = "GEWE_BOT_CRASH_DELAY_MS";
+/// When set, the child runs as `Bot::run` does, until SIGTERM, with this shutdown grace in ms.
+const GRACE: &str = "GEWE_BOT_CRASH_GRACE_MS";
 
 /// The bot of the crash tests: it answers each text with `echo: <text>`, after `DELAY` ms.
 /// Run only as a child of the tests below.
@@ -38,6 +41,7 @@ fn child_bot() {
         settings = settings.app_id(app_id);
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    let grace: Option<u64> = var(GRACE).parse().ok();
     runtime.block_on(async move {
         let bot = Bot::new(settings)
             .pacing(gewe::pacing::PacingConfig::serial_only())
@@ -45,10 +49,13 @@ fn child_bot() {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
                 cx.reply(format!("echo: {}", msg.body())).await?;
                 Ok(())
-            })
-            .start()
-            .await
-            .expect("the bot starts");
+            });
+        if let Some(grace) = grace {
+            let bot = bot.shutdown_grace(Duration::from_millis(grace));
+            bot.run().await.expect("the bot runs");
+            return;
+        }
+        let bot = bot.start().await.expect("the bot starts");
         println!("child bot running as {}", bot.app_id());
         std::future::pending::<()>().await;
     });
@@ -68,6 +75,17 @@ impl BotProcess {
     /// Starts the bot on `mock` with its store at `store`, and waits until it has registered
     /// its callback URL.
     async fn start(mock: &MockServer, store: &Path, app_id: Option<&str>, delay_ms: u64) -> Self {
+        Self::start_with(mock, store, app_id, delay_ms, None).await
+    }
+
+    /// As [`start`](Self::start); with a `grace`, the child runs until SIGTERM.
+    async fn start_with(
+        mock: &MockServer,
+        store: &Path,
+        app_id: Option<&str>,
+        delay_ms: u64,
+        grace: Option<Duration>,
+    ) -> Self {
         let registered = mock.received_for("/login/setCallback").len();
         let mut command = Command::new(std::env::current_exe().unwrap());
         command
@@ -88,12 +106,35 @@ impl BotProcess {
         if let Some(app_id) = app_id {
             command.env("GEWE_APP_ID", app_id);
         }
+        match grace {
+            Some(grace) => command.env(GRACE, grace.as_millis().to_string()),
+            None => command.env_remove(GRACE),
+        };
         let child = BotProcess(command.spawn().expect("the bot process starts"));
         assert!(
             eventually(|| mock.received_for("/login/setCallback").len() > registered).await,
             "the bot process did not register its callback URL"
         );
         child
+    }
+
+    /// SIGTERM, then the time until the process exited, which must be within `limit` and
+    /// successful.
+    async fn terminate(mut self, limit: Duration) -> Duration {
+        let sent = std::time::Instant::now();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+        while sent.elapsed() < limit {
+            if let Some(exit) = self.0.try_wait().expect("the child's status") {
+                assert!(exit.success(), "the bot exited with {exit}");
+                return sent.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the bot did not exit within {limit:?} of SIGTERM");
     }
 
     /// SIGKILL, at once.
@@ -191,4 +232,61 @@ async fn killed_after_the_reply() {
     let b = private_text("wxid_a", "B", 3002);
     assert_eq!(mock.push_callback(&b).await.unwrap(), 200);
     check_after_restart(&mock, &["echo: A", "echo: B"], &a).await;
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_handler_under_way_finish() {
+    let mock = MockServer::start().await.unwrap();
+    let store = scratch("sigterm-finish").join("bot.redb");
+    // The handler takes 800 ms; the grace is 10 s.
+    let bot = BotProcess::start_with(
+        &mock,
+        &store,
+        Some(APP_ID),
+        800,
+        Some(Duration::from_secs(10)),
+    )
+    .await;
+    let a = private_text("wxid_a", "A", 4001);
+    assert_eq!(mock.push_callback(&a).await.unwrap(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(replies(&mock).is_empty(), "the handler is still waiting");
+    let took = bot.terminate(Duration::from_secs(8)).await;
+    assert_eq!(contents(&replies(&mock)), ["echo: A"]);
+    assert!(
+        took >= Duration::from_millis(300),
+        "exited after {took:?}, before the handler"
+    );
+
+    // Handled before the exit: a restart does not run it again.
+    let _bot = BotProcess::start(&mock, &store, None, 0).await;
+    check_after_restart(&mock, &["echo: A"], &a).await;
+}
+
+#[tokio::test]
+async fn sigterm_stops_a_handler_past_its_grace_and_the_restart_handles_it() {
+    let mock = MockServer::start().await.unwrap();
+    let store = scratch("sigterm-grace").join("bot.redb");
+    // The handler takes 20 s; the grace is 300 ms.
+    let bot = BotProcess::start_with(
+        &mock,
+        &store,
+        Some(APP_ID),
+        20_000,
+        Some(Duration::from_millis(300)),
+    )
+    .await;
+    let a = private_text("wxid_a", "A", 5001);
+    assert_eq!(mock.push_callback(&a).await.unwrap(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let took = bot.terminate(Duration::from_secs(5)).await;
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        replies(&mock).is_empty(),
+        "the handler was stopped before its reply"
+    );
+
+    // Still journaled: the next start handles it, once.
+    let _bot = BotProcess::start(&mock, &store, None, 0).await;
+    check_after_restart(&mock, &["echo: A"], &a).await;
 }
