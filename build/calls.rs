@@ -509,37 +509,40 @@ pub fn calls(plans: &[Plan], merged: &Value, client: &syn::File) -> TokenStream 
                 }
             }
         };
-        if plan.app_id.is_some() {
-            let doc = docs_of(&call_doc(plan, "device"));
-            let body = literal(quote!(self.0.app_id().to_owned()));
-            device_modules
-                .entry(op.module.as_str())
-                .or_insert_with(|| (op.folder.as_str(), Vec::new()))
-                .1
-                .push(quote! {
+        // The same constructor on both sides; only the appId it fills in and how it makes the
+        // call differ.
+        let constructor =
+            |receiver: &str, app_id: TokenStream, call: &dyn Fn(TokenStream) -> TokenStream| {
+                let doc = docs_of(&call_doc(plan, receiver));
+                let call = call(literal(app_id));
+                quote! {
                     #doc
                     #deprecated
                     pub fn #method(&self, #(#params),*) -> crate::Call<types::#request> {
                         #prelude
-                        self.0.call(#body)
+                        #call
                     }
-                });
+                }
+            };
+        if plan.app_id.is_some() {
+            let app_id = quote!(self.0.app_id().to_owned());
+            add(
+                &mut device_modules,
+                op,
+                constructor("device", app_id, &|body| quote!(self.0.call(#body))),
+            );
         }
         if plan.on_client != OnClient::No {
-            let doc = docs_of(&call_doc(plan, "client"));
-            let body = literal(quote!(String::new()));
-            client_modules
-                .entry(op.module.as_str())
-                .or_insert_with(|| (op.folder.as_str(), Vec::new()))
-                .1
-                .push(quote! {
-                    #doc
-                    #deprecated
-                    pub fn #method(&self, #(#params),*) -> crate::Call<types::#request> {
-                        #prelude
-                        crate::Call::new(self.0.clone(), #body)
-                    }
-                });
+            let app_id = quote!(String::new());
+            add(
+                &mut client_modules,
+                op,
+                constructor(
+                    "client",
+                    app_id,
+                    &|body| quote!(crate::Call::new(self.0.clone(), #body)),
+                ),
+            );
         }
         if plan.takes_args() {
             args.push(args_struct(plan));
@@ -563,6 +566,19 @@ pub fn calls(plans: &[Plan], merged: &Value, client: &syn::File) -> TokenStream 
             #(#args)*
         }
     }
+}
+
+/// Adds a constructor to the handle of its operation's module.
+fn add<'a>(
+    modules: &mut BTreeMap<&'a str, (&'a str, Vec<TokenStream>)>,
+    op: &'a OpInfo,
+    constructor: TokenStream,
+) {
+    modules
+        .entry(op.module.as_str())
+        .or_insert_with(|| (op.folder.as_str(), Vec::new()))
+        .1
+        .push(constructor);
 }
 
 /// A handle type per module on `on`, its accessor, and its calls.
