@@ -315,9 +315,10 @@ fn argument(ty: &syn::Type, value: &Ident) -> (TokenStream, TokenStream) {
     }
 }
 
-/// A required argument: a field that is `Option` only because apifox marked it nullable
-/// takes its inner type, and is always sent.
-fn required_argument(f: &Field) -> (TokenStream, TokenStream) {
+/// A field as an argument: an `Option` field takes its inner type and is sent as `Some`. A
+/// required field is `Option` only because apifox marked it nullable, so it is always sent; an
+/// optional one is set by its setter.
+fn field_argument(f: &Field) -> (TokenStream, TokenStream) {
     match inner(&f.ty, "Option") {
         Some(t) => {
             let (param, value) = argument(t, &f.ident);
@@ -369,15 +370,21 @@ fn summary(f: &Field) -> String {
         .unwrap_or_else(|| format!("GeWe's `{}`.", f.wire))
 }
 
+/// The accessor of a module's handle: `device.message()`, and on the client, whose `login(..)`
+/// runs the whole QR login, `client.login_calls()`.
+pub fn accessor(module: &str, on_client: bool) -> Ident {
+    if on_client {
+        format_ident!("{}_calls", module)
+    } else {
+        ident(module)
+    }
+}
+
 /// How the call reads from `receiver` (`device` or `client`), with its required arguments:
 /// `device.message().post_text(to_wxid, content)`.
 pub fn call_text(plan: &Plan, receiver: &str) -> String {
     let module = &plan.op.module;
-    let accessor = if receiver == "client" {
-        format!("{module}_calls")
-    } else {
-        module.clone()
-    };
+    let accessor = accessor(module, receiver == "client");
     let args = if plan.takes_args() {
         format!("{} {{ .. }}", plan.args_type())
     } else {
@@ -464,11 +471,7 @@ pub fn calls(plans: &[Plan], merged: &Value, client: &syn::File) -> TokenStream 
                 let args = quote!(crate::types::#args);
                 let fields: Vec<&Ident> = plan.required.iter().map(|f| &f.ident).collect();
                 let values = plan.required.iter().map(|f| args_field(f).1).collect();
-                let lifetime = plan
-                    .required
-                    .iter()
-                    .any(|f| ends_with(inner(&f.ty, "Option").unwrap_or(&f.ty), "String"))
-                    .then(|| quote!(<'_>));
+                let lifetime = args_borrow(plan).then(|| quote!(<'_>));
                 (
                     vec![quote!(args: #args #lifetime)],
                     quote!(let #args { #(#fields),* } = args;),
@@ -479,7 +482,7 @@ pub fn calls(plans: &[Plan], merged: &Value, client: &syn::File) -> TokenStream 
                     .required
                     .iter()
                     .map(|f| {
-                        let (ty, value) = required_argument(f);
+                        let (ty, value) = field_argument(f);
                         let ident = &f.ident;
                         (quote!(#ident: #ty), value)
                     })
@@ -506,37 +509,40 @@ pub fn calls(plans: &[Plan], merged: &Value, client: &syn::File) -> TokenStream 
                 }
             }
         };
-        if plan.app_id.is_some() {
-            let doc = docs_of(&call_doc(plan, "device"));
-            let body = literal(quote!(self.0.app_id().to_owned()));
-            device_modules
-                .entry(op.module.as_str())
-                .or_insert_with(|| (op.folder.as_str(), Vec::new()))
-                .1
-                .push(quote! {
+        // The same constructor on both sides; only the appId it fills in and how it makes the
+        // call differ.
+        let constructor =
+            |receiver: &str, app_id: TokenStream, call: &dyn Fn(TokenStream) -> TokenStream| {
+                let doc = docs_of(&call_doc(plan, receiver));
+                let call = call(literal(app_id));
+                quote! {
                     #doc
                     #deprecated
                     pub fn #method(&self, #(#params),*) -> crate::Call<types::#request> {
                         #prelude
-                        self.0.call(#body)
+                        #call
                     }
-                });
+                }
+            };
+        if plan.app_id.is_some() {
+            let app_id = quote!(self.0.app_id().to_owned());
+            add(
+                &mut device_modules,
+                op,
+                constructor("device", app_id, &|body| quote!(self.0.call(#body))),
+            );
         }
         if plan.on_client != OnClient::No {
-            let doc = docs_of(&call_doc(plan, "client"));
-            let body = literal(quote!(String::new()));
-            client_modules
-                .entry(op.module.as_str())
-                .or_insert_with(|| (op.folder.as_str(), Vec::new()))
-                .1
-                .push(quote! {
-                    #doc
-                    #deprecated
-                    pub fn #method(&self, #(#params),*) -> crate::Call<types::#request> {
-                        #prelude
-                        crate::Call::new(self.0.clone(), #body)
-                    }
-                });
+            let app_id = quote!(String::new());
+            add(
+                &mut client_modules,
+                op,
+                constructor(
+                    "client",
+                    app_id,
+                    &|body| quote!(crate::Call::new(self.0.clone(), #body)),
+                ),
+            );
         }
         if plan.takes_args() {
             args.push(args_struct(plan));
@@ -562,6 +568,19 @@ pub fn calls(plans: &[Plan], merged: &Value, client: &syn::File) -> TokenStream 
     }
 }
 
+/// Adds a constructor to the handle of its operation's module.
+fn add<'a>(
+    modules: &mut BTreeMap<&'a str, (&'a str, Vec<TokenStream>)>,
+    op: &'a OpInfo,
+    constructor: TokenStream,
+) {
+    modules
+        .entry(op.module.as_str())
+        .or_insert_with(|| (op.folder.as_str(), Vec::new()))
+        .1
+        .push(constructor);
+}
+
 /// A handle type per module on `on`, its accessor, and its calls.
 fn handles(
     modules: &BTreeMap<&str, (&str, Vec<TokenStream>)>,
@@ -573,11 +592,7 @@ fn handles(
     let mut blocks = Vec::new();
     for (module, (folder, calls)) in modules {
         let ty = format_ident!("{}{}Calls", prefix, spec::pascal_case(module));
-        let accessor = if on == "Client" {
-            format_ident!("{}_calls", module)
-        } else {
-            ident(module)
-        };
+        let accessor = accessor(module, on == "Client");
         let place = if folder.is_empty() {
             format!("`{module}`")
         } else {
@@ -622,6 +637,14 @@ fn handles(
     }
 }
 
+/// Whether an operation's `…Args` struct borrows, and so has a lifetime: it does when a field
+/// is a string, which it takes as `&str`.
+fn args_borrow(plan: &Plan) -> bool {
+    plan.required
+        .iter()
+        .any(|f| ends_with(inner(&f.ty, "Option").unwrap_or(&f.ty), "String"))
+}
+
 /// The struct of named fields an operation with many required fields takes.
 fn args_struct(plan: &Plan) -> TokenStream {
     let args = plan.args_type();
@@ -631,11 +654,7 @@ fn args_struct(plan: &Plan) -> TokenStream {
         let doc = summary(f);
         quote!(#[doc = #doc] pub #ident: #ty,)
     });
-    let lifetime = plan
-        .required
-        .iter()
-        .any(|f| ends_with(inner(&f.ty, "Option").unwrap_or(&f.ty), "String"))
-        .then(|| quote!(<'a>));
+    let lifetime = args_borrow(plan).then(|| quote!(<'a>));
     let doc = format!(
         " The required fields of `{}` ([`{}`](crate::types::{})), by name: {} of them, too many to pass in a row without swapping two. Optional fields are setters on the call.",
         plan.op.path,
@@ -660,13 +679,7 @@ fn setters(plan: &Plan) -> TokenStream {
     let request = &plan.request;
     let setters = plan.optional.iter().map(|f| {
         let ident = &f.ident;
-        let (param, value) = match inner(&f.ty, "Option") {
-            Some(t) => {
-                let (param, value) = argument(t, ident);
-                (param, quote!(Some(#value)))
-            }
-            None => argument(&f.ty, ident),
-        };
+        let (param, value) = field_argument(f);
         let mut doc = f.doc.clone();
         if doc.is_empty() {
             doc.push(format!(" GeWe's `{}`.", f.wire));

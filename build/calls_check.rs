@@ -6,7 +6,7 @@
 
 use crate::calls::{OnClient, Plan};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// The Rust of the check.
 pub fn check(plans: &[Plan]) -> TokenStream {
@@ -82,20 +82,15 @@ fn arm(plan: &Plan, on_client: bool) -> TokenStream {
     let path = &plan.op.path;
     let request = &plan.request;
     let method = &plan.method;
-    let module = &plan.op.module;
+    let accessor = crate::calls::accessor(&plan.op.module, on_client);
     let handle = if on_client {
-        let accessor = format_ident!("{}_calls", module);
         quote!(client.#accessor())
     } else {
-        let accessor = format_ident!("{}", module);
-        let app_id = &plan
-            .app_id
-            .as_ref()
-            .expect("a device call has an appId")
-            .ident;
-        let app_id = match crate::calls::is_option(&plan.app_id.as_ref().expect("appId").ty) {
-            true => quote!(r.#app_id.clone().unwrap_or_default()),
-            false => quote!(r.#app_id.clone()),
+        let app_id = plan.app_id.as_ref().expect("a device call has an appId");
+        let field = &app_id.ident;
+        let app_id = match crate::calls::is_option(&app_id.ty) {
+            true => quote!(r.#field.clone().unwrap_or_default()),
+            false => quote!(r.#field.clone()),
         };
         quote!(client.device(#app_id).#accessor())
     };

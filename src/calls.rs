@@ -74,10 +74,17 @@ impl<R> Call<R> {
     pub fn request(&self) -> &R {
         &self.request
     }
+}
 
-    /// The request, for sending it another way (the struct method, a queue).
-    pub fn into_request(self) -> R {
-        self.request
+impl<R: Request> Call<R> {
+    /// The request, for sending it another way (the struct method, a queue). A call that
+    /// `.await` would refuse (a device with an empty `appId`, a revoke missing an id) is refused
+    /// here too, so that its request cannot go out another way.
+    pub fn into_request(self) -> Result<R> {
+        match self.refused {
+            Some(reason) => Err(refusal::<R>(reason)),
+            None => Ok(self.request),
+        }
     }
 }
 
@@ -88,15 +95,20 @@ impl<R: Request> IntoFuture for Call<R> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             if let Some(reason) = self.refused {
-                return Err(Error::InvalidRequest(Box::new(InvalidRequestError {
-                    operation: R::operation().path.to_owned(),
-                    reason,
-                    source: None,
-                })));
+                return Err(refusal::<R>(reason));
             }
             self.request.send(&self.client).await
         })
     }
+}
+
+/// The error of a refused call: nothing was sent.
+fn refusal<R: Request>(reason: String) -> Error {
+    Error::InvalidRequest(Box::new(InvalidRequestError {
+        operation: R::operation().path.to_owned(),
+        reason,
+        source: None,
+    }))
 }
 
 /// The request type of an operation, which a [`Call`] sends. `build.rs` implements it for every

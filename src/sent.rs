@@ -71,7 +71,7 @@ pub trait Sent: sealed::Sealed {
             None => call,
             Some(field) => Call::refused(
                 device.client().clone(),
-                call.into_request(),
+                call.request,
                 format!("the send's answer has no `{field}`, which revoking the message takes"),
             ),
         }

@@ -220,3 +220,30 @@ fn only_requests_of_one_required_app_id_have_a_default() {
         assert_eq!(value["appId"], json!(""), "{path}");
     }
 }
+
+#[test]
+fn a_refused_call_gives_no_request_to_send_another_way() {
+    let client = Client::new("token").expect("client");
+    let refused = client
+        .device("")
+        .message()
+        .post_text("wxid_friend", "hi")
+        .into_request()
+        .unwrap_err();
+    assert!(refused.to_string().contains("appId is empty"), "{refused}");
+    assert!(!refused.may_have_reached_server());
+    let request = client
+        .device("wx_app")
+        .message()
+        .post_text("wxid_friend", "hi")
+        .into_request()
+        .expect("a call of a device gives its request");
+    assert_eq!(
+        (
+            request.app_id.as_str(),
+            request.to_wxid.as_str(),
+            request.content.as_str()
+        ),
+        ("wx_app", "wxid_friend", "hi")
+    );
+}
