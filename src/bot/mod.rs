@@ -46,7 +46,9 @@
 //!   `GEWE_STORE`) journals each delivery before GeWe gets its 200 and marks it handled after
 //!   its handler; on a restart the rest are handled, and late duplicates dropped. Each send of a
 //!   handler is recorded before it goes out and after, so a handler run again after a crash
-//!   never sends twice ([`BotError::OutcomeUnknown`] when the crash came mid-send).
+//!   never sends twice ([`BotError::OutcomeUnknown`] when the crash came mid-send). GeWe sends
+//!   no callback for the bot's own sends, so these records are also what
+//!   [`Context::recent_sends`] finds, across restarts, for [`Context::revoke`].
 //! - **In your own server.** [`Bot::mount`] returns an `axum::Router` to merge into your app.
 
 mod builder;
