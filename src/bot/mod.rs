@@ -63,6 +63,8 @@ mod file_store;
 mod filter;
 mod health;
 mod journal;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod route;
 mod run;
 mod send;
@@ -80,6 +82,8 @@ pub use context::Context;
 pub use error::BotError;
 pub use filter::Filter;
 pub use health::{is_offline_error, DeviceState, StateChange};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreBuilder, DEFAULT_DEDUP_DAYS};
 pub use route::{FromEvent, HandlerError, HandlerResult, ImageMessage, TextMessage};
 pub use run::RunningBot;
 pub use send::Receipt;

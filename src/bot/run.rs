@@ -175,6 +175,8 @@ impl Bot {
         };
         let store: Arc<dyn Store> = match store {
             Some(store) => store,
+            #[cfg(feature = "redis")]
+            None if settings.redis_url.is_some() => Arc::new(redis_store(&settings).await?),
             None => {
                 // Creating the file, its fsync, and the repair of a file left by a crash (which
                 // reads all of it) block: they run off the runtime's threads, so that a long
@@ -250,6 +252,20 @@ fn client(settings: &super::settings::Settings) -> crate::Result<Client> {
         builder = builder.base_url(url);
     }
     builder.build()
+}
+
+/// The Redis store of `settings` (`GEWE_STORE=redis://…`), connected.
+#[cfg(feature = "redis")]
+async fn redis_store(
+    settings: &super::settings::Settings,
+) -> Result<super::redis_store::RedisStore, StoreError> {
+    let url = settings.redis_url.clone().unwrap_or_default();
+    let deployment = settings.deployment.clone().unwrap_or_default();
+    let mut builder = super::redis_store::RedisStore::builder(url, deployment);
+    if let Some(days) = settings.dedup_days {
+        builder = builder.dedup_days(days);
+    }
+    builder.connect().await
 }
 
 fn store_location(settings: &super::settings::Settings) -> PathBuf {

@@ -25,6 +25,12 @@ pub struct Settings {
     pub(crate) device_type: LoginGetLoginQrCodeRequestType,
     pub(crate) region_id: Option<String>,
     pub(crate) store: Option<PathBuf>,
+    /// `GEWE_STORE=redis://…`: the Redis store's URL, in place of the file.
+    pub(crate) redis_url: Option<String>,
+    /// `GEWE_DEPLOYMENT`: the name of the Redis store's keys.
+    pub(crate) deployment: Option<String>,
+    /// `GEWE_DEDUP_DAYS`: how long the Redis store keeps a handled delivery's dedup key.
+    pub(crate) dedup_days: Option<u32>,
 }
 
 impl fmt::Debug for Settings {
@@ -38,6 +44,12 @@ impl fmt::Debug for Settings {
             .field("device_type", &self.device_type)
             .field("region_id", &self.region_id)
             .field("store", &self.store)
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(redact_store_url),
+            )
+            .field("deployment", &self.deployment)
+            .field("dedup_days", &self.dedup_days)
             .finish()
     }
 }
@@ -64,6 +76,9 @@ impl Settings {
             device_type: LoginGetLoginQrCodeRequestType::Ipad,
             region_id: None,
             store: None,
+            redis_url: None,
+            deployment: None,
+            dedup_days: None,
         }
     }
 
@@ -78,11 +93,14 @@ impl Settings {
     /// | `GEWE_CALLBACK_LISTEN` | the address to listen on | `127.0.0.1:9919` |
     /// | `GEWE_DEVICE_TYPE` | `ipad` or `mac`, for a login | `ipad` |
     /// | `GEWE_REGION_ID` | GeWe's code of the phone's province, for a login (`320000`) | none: a login needs it |
-    /// | `GEWE_STORE` | the store's file | `gewe-bot.redb` |
+    /// | `GEWE_STORE` | the store's file, or a Redis URL `redis://[:PASSWORD@]HOST[:PORT][/DB]` (feature `redis`) | `gewe-bot.redb` |
+    /// | `GEWE_DEPLOYMENT` | with a Redis store: the deployment's name (letters, digits, `-`, `_`, `.`), which prefixes its keys, so that bots sharing one Redis keep apart; the processes of one bot share it | required with a Redis store |
+    /// | `GEWE_DEDUP_DAYS` | with a Redis store: the days a handled delivery's dedup key is kept | 7 |
     ///
     /// # Errors
     /// [`BotError::MissingVariable`] naming `GEWE_TOKEN` or `GEWE_CALLBACK_URL` when unset:
-    /// a deployment missing one must not look healthy while sending nothing;
+    /// a deployment missing one must not look healthy while sending nothing; naming
+    /// `GEWE_DEPLOYMENT` when `GEWE_STORE` is a Redis URL without it;
     /// [`BotError::InvalidSetting`] naming a variable whose value cannot be used.
     pub fn from_env() -> crate::Result<Self> {
         let token = var("GEWE_TOKEN").ok_or(BotError::MissingVariable {
@@ -140,14 +158,30 @@ impl Settings {
         settings.region_id = var("GEWE_REGION_ID");
         if let Some(store) = var("GEWE_STORE") {
             if store.contains("://") {
-                return Err(BotError::InvalidSetting {
-                    name: "GEWE_STORE",
-                    value: store,
-                    reason: "this version keeps its store in a file: give a path".into(),
-                }
-                .into());
+                settings.redis_url = Some(checked_redis_url(store)?);
+                settings.deployment =
+                    Some(var("GEWE_DEPLOYMENT").ok_or(BotError::MissingVariable {
+                        name: "GEWE_DEPLOYMENT",
+                        hint: "a Redis store needs the deployment's name, which prefixes its \
+                               keys: the processes of one bot share it, and bots sharing one \
+                               Redis must have different ones",
+                    })?);
+            } else {
+                settings.store = Some(PathBuf::from(store));
             }
-            settings.store = Some(PathBuf::from(store));
+        }
+        if let Some(days) = var("GEWE_DEDUP_DAYS") {
+            match days.parse::<u32>() {
+                Ok(n) if n > 0 => settings.dedup_days = Some(n),
+                _ => {
+                    return Err(BotError::InvalidSetting {
+                        name: "GEWE_DEDUP_DAYS",
+                        value: days,
+                        reason: "it must be a whole number of days above 0".into(),
+                    }
+                    .into())
+                }
+            }
         }
         Ok(settings)
     }
@@ -209,6 +243,60 @@ impl Settings {
         self.store = Some(path.into());
         self
     }
+
+    /// Keeps the store in Redis at `url` (`redis://[:PASSWORD@]HOST[:PORT][/DB]`), under the
+    /// keys of `deployment`, in place of the file: see [`RedisStore`](super::RedisStore).
+    #[cfg(feature = "redis")]
+    pub fn redis_store(mut self, url: impl Into<String>, deployment: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
+        self.deployment = Some(deployment.into());
+        self
+    }
+
+    /// With a Redis store: how many days a handled delivery's dedup key is kept (default
+    /// [`DEFAULT_DEDUP_DAYS`](super::DEFAULT_DEDUP_DAYS)).
+    #[cfg(feature = "redis")]
+    pub fn dedup_days(mut self, days: u32) -> Self {
+        self.dedup_days = Some(days);
+        self
+    }
+}
+
+/// `GEWE_STORE`'s URL, when this build can use it.
+fn checked_redis_url(url: String) -> crate::Result<String> {
+    let shown = redact_store_url(&url);
+    if !url.starts_with("redis://") {
+        return Err(BotError::InvalidSetting {
+            name: "GEWE_STORE",
+            value: shown,
+            reason: "give a file path, or a Redis URL redis://[:PASSWORD@]HOST[:PORT][/DB]".into(),
+        }
+        .into());
+    }
+    if cfg!(feature = "redis") {
+        Ok(url)
+    } else {
+        Err(BotError::InvalidSetting {
+            name: "GEWE_STORE",
+            value: shown,
+            reason: "this build has no Redis store: enable gewe's `redis` feature, or give a \
+                     file path"
+                .into(),
+        }
+        .into())
+    }
+}
+
+/// A store URL without its password, for messages.
+pub(crate) fn redact_store_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
 }
 
 /// The path part of an `http(s)://host[:port]/path` URL (`/` when it has none); `None` when it
@@ -234,7 +322,18 @@ pub(crate) fn callback_path(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::callback_path;
+    use super::{callback_path, redact_store_url};
+
+    #[test]
+    fn store_urls_lose_their_password() {
+        assert_eq!(
+            redact_store_url("redis://:pw@host:6379/0"),
+            "redis://host:6379/0"
+        );
+        assert_eq!(redact_store_url("redis://user:pw@host/"), "redis://host/");
+        assert_eq!(redact_store_url("redis://host:6379"), "redis://host:6379");
+        assert_eq!(redact_store_url("redis://host/a@b"), "redis://host/a@b");
+    }
 
     #[test]
     fn callback_paths() {

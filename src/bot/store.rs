@@ -2,7 +2,7 @@
 //!
 //! One store holds the device (`appId`, wxid, nickname), the webhook's secret path, the dedup
 //! keys, the journal of deliveries not yet handled, and the sends. [`FileStore`] is the default,
-//! one file on disk.
+//! one file on disk; `RedisStore` (feature `redis`) keeps it in Redis, shared by processes.
 //!
 //! # Atomicity
 //!
@@ -24,6 +24,8 @@
 //! does), as long as each future resolves only after the commit that holds its step.
 
 pub use super::file_store::FileStore;
+#[cfg(feature = "redis")]
+pub use super::redis_store::{RedisStore, RedisStoreBuilder};
 
 use crate::Id;
 use bytes::Bytes;

@@ -1,0 +1,766 @@
+//! [`RedisStore`]: the bot's [`Store`] on Redis (feature `redis`), so that several processes
+//! see one account: its device, its secret path, its dedup keys, its journal and its sends.
+//!
+//! # Keys
+//!
+//! Every key of a deployment starts with `gewe:{DEPLOYMENT}:`, so that several bots share one
+//! Redis; the braces are a Redis Cluster hash tag, which keeps a deployment's keys in one slot,
+//! where a script may touch several of them.
+//!
+//! | key | type | what |
+//! |---|---|---|
+//! | `device` | string | the [`DeviceRecord`], as JSON |
+//! | `secret_path` | string | the webhook's secret path segment |
+//! | `next_seq` | string (counter) | the last journal sequence number given |
+//! | `journal` | stream | the deliveries not yet handled, entry id `0-SEQ`, fields `body`, `key` (the dedup key's name), `at` (ms) |
+//! | `seen:{Appid}/{NewMsgId}` | string | a dedup key, holding its sequence number |
+//! | `sends` | hash | `DELIVERY:INDEX` → the [`SendRecord`] as begun, as JSON |
+//! | `send_outcomes` | hash | `DELIVERY:INDEX` → its [`SendOutcome`], as JSON |
+//! | `sent_to:{wxid}` | sorted set | the accepted sends to a chat, `DELIVERY:INDEX` zero-padded, all of score 0, so in key order |
+//!
+//! # Why a stream, and why scripts
+//!
+//! The journal is a Redis Stream so that workers can later consume it through a consumer group
+//! (`XREADGROUP`, `XACK`, `XAUTOCLAIM`); an entry's id is `0-SEQ`, so a sequence number and its
+//! entry name each other. Journaling is one Lua script: the dedup check, the sequence number,
+//! the `XADD` and the dedup key run as one step on the server, with the `XADD` before the key,
+//! so a delivery is never marked seen without being appended (a script that fails midway does
+//! not roll back what it did). A dedup key has no expiry while its delivery waits; marking the
+//! delivery handled sets its expiry ([`RedisStoreBuilder::dedup_days`]), so a late duplicate of
+//! a waiting delivery is always dropped.
+//!
+//! # Durability
+//!
+//! An `Ok` means Redis answered. Redis keeps an answered write across its own crash only with
+//! `appendonly yes` and `appendfsync always`; with `everysec` the last second can be lost.
+
+use super::settings::redact_store_url;
+use super::store::{
+    ms_since_epoch, Delivery, DeviceRecord, JournalEntry, Journaled, Pruned, SendKey, SendOutcome,
+    SendRecord, SendSlot, Store, StoreError, StoreFuture,
+};
+use bytes::Bytes;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Script, Value};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, oneshot};
+
+/// How long dedup keys are kept after their delivery is handled, by default.
+pub const DEFAULT_DEDUP_DAYS: u32 = 7;
+
+/// The most marks one script call takes, so that one call stays short on the server.
+const MAX_MARKS: usize = 512;
+
+/// How many journal entries one `XRANGE` reads.
+const PAGE: usize = 1000;
+
+/// How long a command may wait for its answer, and a connection attempt for the server:
+/// past them, the call fails, and the webhook answers 503, rather than hanging.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// KEYS: journal, next_seq, [seen key]. ARGV: body, the seen key's name or "", now (ms).
+/// Returns the new sequence number, or 0 for a duplicate.
+const JOURNAL_SCRIPT: &str = r"
+if #KEYS == 3 and redis.call('EXISTS', KEYS[3]) == 1 then
+  return 0
+end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], '0-' .. seq, 'body', ARGV[1], 'key', ARGV[2], 'at', ARGV[3])
+if #KEYS == 3 then
+  redis.call('SET', KEYS[3], seq)
+end
+return seq
+";
+
+/// KEYS: journal. ARGV: the dedup keys' lifetime (ms), then sequence numbers, in the order the
+/// marks were asked for. Each entry is deleted and its dedup key given its expiry. The key's
+/// name comes from the entry: one hash tag holds them all, so this stays valid on a cluster.
+const MARK_SCRIPT: &str = r"
+local done = 0
+for i = 2, #ARGV do
+  local id = '0-' .. ARGV[i]
+  local entry = redis.call('XRANGE', KEYS[1], id, id)
+  if #entry > 0 then
+    local fields = entry[1][2]
+    for j = 1, #fields, 2 do
+      if fields[j] == 'key' and fields[j + 1] ~= '' then
+        redis.call('PEXPIRE', fields[j + 1], ARGV[1])
+      end
+    end
+    redis.call('XDEL', KEYS[1], id)
+    done = done + 1
+  end
+end
+return done
+";
+
+/// KEYS: secret_path. ARGV: the candidate. Returns the stored path.
+const SECRET_SCRIPT: &str = r"
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  return stored
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+";
+
+/// KEYS: sends, send_outcomes. ARGV: field, record. Returns nil when the send is new (and now
+/// recorded), else {record, outcome or false}.
+const BEGIN_SEND_SCRIPT: &str = r"
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  return nil
+end
+return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[1])}
+";
+
+/// KEYS: sends, send_outcomes, sent_to (or absent). ARGV: field, outcome, a record for a send
+/// that was never begun, the index's member (the key, zero-padded, so that its order is the
+/// keys' order).
+const FINISH_SEND_SCRIPT: &str = r"
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if #KEYS == 3 then
+  redis.call('ZADD', KEYS[3], 0, ARGV[4])
+end
+return 1
+";
+
+/// The bot's [`Store`] on Redis. Cheap to clone: clones share one connection, which
+/// reconnects by itself after Redis restarts.
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The URL without its credentials, and the deployment, for messages.
+    location: String,
+    keys: Keys,
+    conn: ConnectionManager,
+    dedup_ttl_ms: u64,
+    /// Marks, queued in the order they were asked for, to the task that runs them.
+    marks: mpsc::UnboundedSender<Mark>,
+    scripts: Scripts,
+}
+
+struct Scripts {
+    journal: Script,
+    secret: Script,
+    begin_send: Script,
+    finish_send: Script,
+}
+
+struct Mark {
+    seq: u64,
+    reply: oneshot::Sender<Result<(), String>>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("location", &self.inner.location)
+            .finish()
+    }
+}
+
+/// The names of a deployment's keys.
+#[derive(Clone)]
+struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    fn new(deployment: &str) -> Self {
+        Keys {
+            prefix: format!("gewe:{{{deployment}}}:"),
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    fn seen(&self, dedup: &str) -> String {
+        format!("{}seen:{dedup}", self.prefix)
+    }
+
+    fn sent_to(&self, wxid: &str) -> String {
+        format!("{}sent_to:{wxid}", self.prefix)
+    }
+}
+
+/// Sets up a [`RedisStore`]: [`RedisStore::builder`].
+#[derive(Clone, Debug)]
+pub struct RedisStoreBuilder {
+    url: String,
+    deployment: String,
+    dedup_days: u32,
+}
+
+impl RedisStoreBuilder {
+    /// How many days a dedup key is kept after its delivery is handled (default
+    /// [`DEFAULT_DEDUP_DAYS`]). GeWe redelivers within minutes; a week also covers a replay.
+    pub fn dedup_days(mut self, days: u32) -> Self {
+        self.dedup_days = days;
+        self
+    }
+
+    /// Connects to Redis, and fails when it cannot.
+    ///
+    /// # Errors
+    /// The deployment name is empty or holds other characters than letters, digits, `-`,
+    /// `_` and `.`; `dedup_days` is 0; the URL is not a `redis://` URL; Redis cannot be
+    /// reached or refuses the connection (a wrong password, for one).
+    pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let location = format!(
+            "{} (deployment {})",
+            redact_store_url(&self.url),
+            self.deployment
+        );
+        let fail = |op: &'static str, e: String| StoreError::new(op, location.clone(), e);
+        check_deployment(&self.deployment).map_err(|e| fail("use the deployment name", e))?;
+        if self.dedup_days == 0 {
+            return Err(fail(
+                "keep dedup keys",
+                "dedup_days is 0: a duplicate delivered a moment later would be handled again"
+                    .into(),
+            ));
+        }
+        if !self.url.starts_with("redis://") {
+            return Err(fail(
+                "parse the URL",
+                "it must start with redis:// (redis://[:PASSWORD@]HOST[:PORT][/DB])".into(),
+            ));
+        }
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|e| StoreError::new("parse the URL", location.clone(), e))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|e| StoreError::new("connect", location.clone(), e))?;
+        let (marks, queue) = mpsc::unbounded_channel();
+        let keys = Keys::new(&self.deployment);
+        let dedup_ttl_ms = u64::from(self.dedup_days) * 86_400_000;
+        tokio::spawn(run_marks(
+            conn.clone(),
+            keys.key("journal"),
+            dedup_ttl_ms,
+            queue,
+        ));
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                location,
+                keys,
+                conn,
+                dedup_ttl_ms,
+                marks,
+                scripts: Scripts {
+                    journal: Script::new(JOURNAL_SCRIPT),
+                    secret: Script::new(SECRET_SCRIPT),
+                    begin_send: Script::new(BEGIN_SEND_SCRIPT),
+                    finish_send: Script::new(FINISH_SEND_SCRIPT),
+                },
+            }),
+        })
+    }
+}
+
+impl RedisStore {
+    /// A store at `url` (`redis://[:PASSWORD@]HOST[:PORT][/DB]`) for the deployment
+    /// `deployment`, which names its keys: bots with different names share one Redis without
+    /// seeing each other's state, and the processes of one bot share its state by sharing
+    /// its name.
+    pub fn builder(url: impl Into<String>, deployment: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            deployment: deployment.into(),
+            dedup_days: DEFAULT_DEDUP_DAYS,
+        }
+    }
+
+    /// [`builder`](Self::builder) with the defaults, connected.
+    ///
+    /// # Errors
+    /// As [`RedisStoreBuilder::connect`].
+    pub async fn connect(
+        url: impl Into<String>,
+        deployment: impl Into<String>,
+    ) -> Result<RedisStore, StoreError> {
+        Self::builder(url, deployment).connect().await
+    }
+
+    /// The prefix of this deployment's keys, e.g. `gewe:{shop}:`.
+    pub fn key_prefix(&self) -> &str {
+        &self.inner.keys.prefix
+    }
+
+    /// How long a handled delivery's dedup key is kept.
+    pub fn dedup_ttl(&self) -> Duration {
+        Duration::from_millis(self.inner.dedup_ttl_ms)
+    }
+
+    fn error(
+        &self,
+        operation: &'static str,
+        e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> StoreError {
+        StoreError::new(operation, self.inner.location.clone(), e)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.inner.conn.clone()
+    }
+}
+
+/// A deployment name: letters, digits, `-`, `_`, `.`; at most 64 characters.
+fn check_deployment(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(
+            "the deployment name is empty: name it (GEWE_DEPLOYMENT), so that bots \
+                    sharing one Redis keep apart"
+                .into(),
+        );
+    }
+    if name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "the deployment name {name:?} must be at most 64 letters, digits, '-', '_' or '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the marks in the order they were queued: each call takes every mark waiting, in
+/// order, as one script, which the server runs as one step. Ends when the store is dropped.
+async fn run_marks(
+    mut conn: ConnectionManager,
+    journal: String,
+    ttl_ms: u64,
+    mut queue: mpsc::UnboundedReceiver<Mark>,
+) {
+    let script = Script::new(MARK_SCRIPT);
+    let mut batch = Vec::new();
+    while queue.recv_many(&mut batch, MAX_MARKS).await > 0 {
+        let mut call = script.key(&journal);
+        call.arg(ttl_ms);
+        for mark in &batch {
+            call.arg(mark.seq);
+        }
+        let result: Result<(), String> = call
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        for mark in batch.drain(..) {
+            let _ = mark.reply.send(result.clone());
+        }
+    }
+}
+
+fn send_field(key: SendKey) -> String {
+    format!("{}:{}", key.delivery, key.index)
+}
+
+/// A send key as a member of a `sent_to` index: padded, so that the members' order (all have
+/// score 0, so they sort as bytes) is the keys' order.
+fn index_member(key: SendKey) -> String {
+    format!("{:020}:{:010}", key.delivery, key.index)
+}
+
+fn parse_send_field(field: &str) -> Option<SendKey> {
+    let (delivery, index) = field.split_once(':')?;
+    Some(SendKey {
+        delivery: delivery.parse().ok()?,
+        index: index.parse().ok()?,
+    })
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| format!("cannot encode a record: {e}"))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| format!("{what} is not the JSON this version writes: {e}"))
+}
+
+/// A send record and its outcome, as stored apart.
+fn send_record(record: &[u8], outcome: Option<&[u8]>) -> Result<SendRecord, String> {
+    let mut record: SendRecord = decode("a send record", record)?;
+    if let Some(outcome) = outcome {
+        record.outcome = Some(decode("a send outcome", outcome)?);
+    }
+    Ok(record)
+}
+
+/// The bytes of a bulk string reply; `None` for nil.
+fn bulk(value: &Value) -> Result<Option<&[u8]>, String> {
+    match value {
+        Value::Nil => Ok(None),
+        Value::BulkString(bytes) => Ok(Some(bytes)),
+        Value::SimpleString(s) => Ok(Some(s.as_bytes())),
+        other => Err(format!("expected a string from Redis, got {other:?}")),
+    }
+}
+
+fn items(value: Value) -> Result<Vec<Value>, String> {
+    match value {
+        Value::Array(items) => Ok(items),
+        Value::Nil => Ok(Vec::new()),
+        other => Err(format!("expected an array from Redis, got {other:?}")),
+    }
+}
+
+/// The sequence number of a journal entry id `0-SEQ`.
+fn seq_of(id: &[u8]) -> Result<u64, String> {
+    std::str::from_utf8(id)
+        .ok()
+        .and_then(|id| id.strip_prefix("0-"))
+        .and_then(|seq| seq.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "a journal entry id is not 0-SEQ: {}",
+                String::from_utf8_lossy(id)
+            )
+        })
+}
+
+/// One `XRANGE` entry: its sequence number and body.
+fn journal_entry(entry: Value) -> Result<JournalEntry, String> {
+    let mut parts = items(entry)?.into_iter();
+    let (Some(id), Some(fields)) = (parts.next(), parts.next()) else {
+        return Err("a journal entry is not [id, fields]".into());
+    };
+    let seq = seq_of(bulk(&id)?.unwrap_or_default())?;
+    let fields = items(fields)?;
+    let body = fields
+        .chunks(2)
+        .find(|pair| matches!(bulk(&pair[0]), Ok(Some(b"body"))))
+        .and_then(|pair| pair.get(1))
+        .ok_or_else(|| format!("journal entry {seq} has no body"))?;
+    let body = bulk(body)?.unwrap_or_default();
+    Ok(JournalEntry::new(seq, Bytes::copy_from_slice(body)))
+}
+
+impl Store for RedisStore {
+    fn location(&self) -> String {
+        self.inner.location.clone()
+    }
+
+    fn device(&self) -> StoreFuture<'_, Option<DeviceRecord>> {
+        Box::pin(async move {
+            let op = "read the device";
+            let stored: Option<Vec<u8>> = redis::cmd("GET")
+                .arg(self.inner.keys.key("device"))
+                .query_async(&mut self.conn())
+                .await
+                .map_err(|e| self.error(op, e))?;
+            stored
+                .map(|bytes| decode("the device", &bytes))
+                .transpose()
+                .map_err(|e| self.error(op, e))
+        })
+    }
+
+    fn save_device(&self, device: DeviceRecord) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let op = "save the device";
+            let bytes = json(&device).map_err(|e| self.error(op, e))?;
+            redis::cmd("SET")
+                .arg(self.inner.keys.key("device"))
+                .arg(bytes)
+                .query_async::<()>(&mut self.conn())
+                .await
+                .map_err(|e| self.error(op, e))
+        })
+    }
+
+    fn secret_path(&self, candidate: String) -> StoreFuture<'_, String> {
+        Box::pin(async move {
+            self.inner
+                .scripts
+                .secret
+                .key(self.inner.keys.key("secret_path"))
+                .arg(candidate)
+                .invoke_async(&mut self.conn())
+                .await
+                .map_err(|e| self.error("keep the secret path", e))
+        })
+    }
+
+    fn journal(&self, delivery: Delivery) -> StoreFuture<'_, Journaled> {
+        Box::pin(async move {
+            let keys = &self.inner.keys;
+            let seen = delivery.key().map(|key| keys.seen(&key));
+            let mut call = self.inner.scripts.journal.key(keys.key("journal"));
+            call.key(keys.key("next_seq"));
+            if let Some(seen) = &seen {
+                call.key(seen);
+            }
+            call.arg(delivery.body.as_ref())
+                .arg(seen.as_deref().unwrap_or(""))
+                .arg(ms_since_epoch(SystemTime::now()));
+            let seq: u64 = call
+                .invoke_async(&mut self.conn())
+                .await
+                .map_err(|e| self.error("journal a delivery", e))?;
+            Ok(match seq {
+                0 => Journaled::Duplicate,
+                seq => Journaled::New(seq),
+            })
+        })
+    }
+
+    fn mark_handled(&self, seq: u64) -> StoreFuture<'_, ()> {
+        // Queued now, at the call, not when the future is first polled: the queue's order is
+        // the order of the calls, which is the order the marks take effect in.
+        let (reply, answer) = oneshot::channel();
+        let queued = self.inner.marks.send(Mark { seq, reply }).is_ok();
+        Box::pin(async move {
+            let op = "mark a delivery handled";
+            if !queued {
+                return Err(self.error(op, "its mark task has stopped"));
+            }
+            match answer.await {
+                Ok(result) => result.map_err(|e| self.error(op, e)),
+                Err(_) => Err(self.error(op, "its mark task stopped mid-call")),
+            }
+        })
+    }
+
+    fn unhandled(&self) -> StoreFuture<'_, Vec<JournalEntry>> {
+        Box::pin(async move {
+            let op = "read the journal";
+            let mut out = Vec::new();
+            let mut start = "-".to_owned();
+            loop {
+                let page: Value = redis::cmd("XRANGE")
+                    .arg(self.inner.keys.key("journal"))
+                    .arg(&start)
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(PAGE)
+                    .query_async(&mut self.conn())
+                    .await
+                    .map_err(|e| self.error(op, e))?;
+                let entries = items(page).map_err(|e| self.error(op, e))?;
+                let full = entries.len() >= PAGE;
+                for entry in entries {
+                    out.push(journal_entry(entry).map_err(|e| self.error(op, e))?);
+                }
+                match out.last() {
+                    // An exclusive start, `(0-SEQ`, reads past the last entry.
+                    Some(last) if full => start = format!("(0-{}", last.seq),
+                    _ => return Ok(out),
+                }
+            }
+        })
+    }
+
+    fn begin_send(&self, key: SendKey, send: SendRecord) -> StoreFuture<'_, SendSlot> {
+        Box::pin(async move {
+            let op = "record a send";
+            let record = json(&send).map_err(|e| self.error(op, e))?;
+            let keys = &self.inner.keys;
+            let found: Value = self
+                .inner
+                .scripts
+                .begin_send
+                .key(keys.key("sends"))
+                .key(keys.key("send_outcomes"))
+                .arg(send_field(key))
+                .arg(record)
+                .invoke_async(&mut self.conn())
+                .await
+                .map_err(|e| self.error(op, e))?;
+            let found = items(found).map_err(|e| self.error(op, e))?;
+            match found.as_slice() {
+                [] => Ok(SendSlot::Fresh),
+                [record, outcome] => {
+                    let record = bulk(record)
+                        .and_then(|r| r.ok_or_else(|| "a send record vanished".to_owned()))
+                        .and_then(|r| send_record(r, bulk(outcome).ok().flatten()))
+                        .map_err(|e| self.error(op, e))?;
+                    Ok(SendSlot::Recorded(record))
+                }
+                _ => Err(self.error(op, "the send script answered neither nil nor a pair")),
+            }
+        })
+    }
+
+    fn finish_send(&self, key: SendKey, outcome: SendOutcome) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let op = "record a send's outcome";
+            let keys = &self.inner.keys;
+            let field = send_field(key);
+            let encoded = json(&outcome).map_err(|e| self.error(op, e))?;
+            let unbegun = json(&SendRecord::begin("", "")).map_err(|e| self.error(op, e))?;
+            let mut call = self.inner.scripts.finish_send.key(keys.key("sends"));
+            call.key(keys.key("send_outcomes"));
+            if matches!(outcome, SendOutcome::Sent(_)) {
+                // The chat is in the record as begun; an accepted send is listed under it.
+                if let Some(record) = self.sent(key).await? {
+                    if !record.to_wxid.is_empty() {
+                        call.key(keys.sent_to(&record.to_wxid));
+                    }
+                }
+            }
+            call.arg(field)
+                .arg(encoded)
+                .arg(unbegun)
+                .arg(index_member(key));
+            call.invoke_async::<i64>(&mut self.conn())
+                .await
+                .map(|_| ())
+                .map_err(|e| self.error(op, e))
+        })
+    }
+
+    fn sent(&self, key: SendKey) -> StoreFuture<'_, Option<SendRecord>> {
+        Box::pin(async move {
+            let op = "read a send";
+            let keys = &self.inner.keys;
+            let field = send_field(key);
+            let (record, outcome): (Option<Vec<u8>>, Option<Vec<u8>>) = redis::pipe()
+                .cmd("HGET")
+                .arg(keys.key("sends"))
+                .arg(&field)
+                .cmd("HGET")
+                .arg(keys.key("send_outcomes"))
+                .arg(&field)
+                .query_async(&mut self.conn())
+                .await
+                .map_err(|e| self.error(op, e))?;
+            record
+                .map(|r| send_record(&r, outcome.as_deref()))
+                .transpose()
+                .map_err(|e| self.error(op, e))
+        })
+    }
+
+    fn sends_to(&self, to_wxid: &str, limit: usize) -> StoreFuture<'_, Vec<(SendKey, SendRecord)>> {
+        let index = self.inner.keys.sent_to(to_wxid);
+        let to_wxid = to_wxid.to_owned();
+        Box::pin(async move {
+            let op = "read the sends to a chat";
+            if limit == 0 {
+                return Ok(Vec::new());
+            }
+            // Newest first: the index's members sort as the keys do.
+            let last = i64::try_from(limit).unwrap_or(i64::MAX).saturating_sub(1);
+            let members: Vec<String> = redis::cmd("ZREVRANGE")
+                .arg(&index)
+                .arg(0)
+                .arg(last)
+                .query_async(&mut self.conn())
+                .await
+                .map_err(|e| self.error(op, e))?;
+            let keyed: Vec<SendKey> = members.iter().filter_map(|m| parse_send_field(m)).collect();
+            let mut out = Vec::with_capacity(keyed.len());
+            for key in keyed {
+                if let Some(record) = self.sent(key).await? {
+                    if record.to_wxid == to_wxid
+                        && matches!(record.outcome, Some(SendOutcome::Sent(_)))
+                    {
+                        out.push((key, record));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn prune(&self, before: SystemTime) -> StoreFuture<'_, Pruned> {
+        let cutoff = ms_since_epoch(before);
+        Box::pin(async move {
+            let op = "prune old records";
+            let keys = &self.inner.keys;
+            let mut conn = self.conn();
+            // Dedup keys expire by themselves (their TTL is set when their delivery is
+            // handled); only the send records of handled deliveries are pruned here.
+            let mut pruned = Pruned::default();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, page): (u64, Vec<(String, Vec<u8>)>) = redis::cmd("HSCAN")
+                    .arg(keys.key("sends"))
+                    .arg(cursor)
+                    .arg("COUNT")
+                    .arg(PAGE)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| self.error(op, e))?;
+                for (field, record) in page {
+                    let Some(key) = parse_send_field(&field) else {
+                        continue;
+                    };
+                    let record: SendRecord =
+                        decode("a send record", &record).map_err(|e| self.error(op, e))?;
+                    if record.begun_ms >= cutoff {
+                        continue;
+                    }
+                    let id = format!("0-{}", key.delivery);
+                    let waiting: Value = redis::cmd("XRANGE")
+                        .arg(keys.key("journal"))
+                        .arg(&id)
+                        .arg(&id)
+                        .query_async(&mut conn)
+                        .await
+                        .map_err(|e| self.error(op, e))?;
+                    if !items(waiting).map_err(|e| self.error(op, e))?.is_empty() {
+                        // Its delivery runs again on the next start: the record must stay.
+                        continue;
+                    }
+                    redis::pipe()
+                        .atomic()
+                        .cmd("HDEL")
+                        .arg(keys.key("sends"))
+                        .arg(&field)
+                        .cmd("HDEL")
+                        .arg(keys.key("send_outcomes"))
+                        .arg(&field)
+                        .cmd("ZREM")
+                        .arg(keys.sent_to(&record.to_wxid))
+                        .arg(index_member(key))
+                        .query_async::<()>(&mut conn)
+                        .await
+                        .map_err(|e| self.error(op, e))?;
+                    pruned.sends += 1;
+                }
+                if next == 0 {
+                    return Ok(pruned);
+                }
+                cursor = next;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_deployment, seq_of};
+
+    #[test]
+    fn deployment_names() {
+        assert!(check_deployment("shop-1.prod_eu").is_ok());
+        assert!(check_deployment("").unwrap_err().contains("empty"));
+        assert!(check_deployment("a b").unwrap_err().contains("\"a b\""));
+        assert!(check_deployment("a}b").is_err());
+        assert!(check_deployment(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn journal_ids() {
+        assert_eq!(seq_of(b"0-42"), Ok(42));
+        assert!(seq_of(b"1700000000000-0").is_err());
+    }
+}
