@@ -43,7 +43,7 @@
 //!   `reconnection`, then re-logins with the same `appId`; [`Bot::on_state_change`] handlers
 //!   see every change.
 //! - **Nothing lost, nothing sent twice.** The [`Store`] ([`FileStore`] by default, the file
-//!   `GEWE_STORE`) journals each delivery before GeWe gets its 200 and marks it handled after
+//!   `GEWE_STORE`; `RedisStore` with `GEWE_STORE=redis://…`, feature `redis`) journals each delivery before GeWe gets its 200 and marks it handled after
 //!   its handler; on a restart the rest are handled, and late duplicates dropped. Each send of a
 //!   handler is recorded before it goes out and after, so a handler run again after a crash
 //!   never sends twice ([`BotError::OutcomeUnknown`] when the crash came mid-send). GeWe sends
