@@ -302,3 +302,68 @@ async fn a_bot_on_redis_echoes_once_and_answers_503_while_redis_is_down() {
     assert_eq!(sent[1]["content"], "while down");
     assert!(bot.shutdown().await);
 }
+
+/// The journal script appends before it marks the delivery seen, and a script that fails
+/// midway is not undone: when the append fails, the delivery must not be left marked seen,
+/// or GeWe's redelivery would be dropped as a duplicate of a delivery never journaled.
+#[tokio::test]
+async fn a_delivery_whose_append_fails_is_not_marked_seen() {
+    let Some(server) = RedisServer::start("append-fails") else {
+        return;
+    };
+    let store = RedisStore::connect(server.url(), "fail").await.unwrap();
+    assert_eq!(
+        store.journal(delivery(1, "a")).await.unwrap(),
+        Journaled::New(1)
+    );
+    // A counter behind the stream: the next XADD's id is not above the last one, and fails.
+    assert_eq!(server.command(&["SET", "gewe:{fail}:next_seq", "0"]), "+OK");
+    let error = store.journal(delivery(2, "b")).await.unwrap_err();
+    assert!(error.to_string().contains("journal a delivery"), "{error}");
+    assert_eq!(
+        server.command(&["EXISTS", "gewe:{fail}:seen:wx_app/2"]),
+        ":0"
+    );
+    // Once the counter is past the stream again, GeWe's redelivery is journaled.
+    assert_eq!(server.command(&["SET", "gewe:{fail}:next_seq", "5"]), "+OK");
+    assert_eq!(
+        store.journal(delivery(2, "b")).await.unwrap(),
+        Journaled::New(6)
+    );
+}
+
+/// A bot process that stopped after journaling a delivery and before its handler finished:
+/// the next process of the deployment handles it, and the journal is empty after.
+#[tokio::test]
+async fn a_delivery_left_in_redis_by_a_stopped_bot_is_handled_by_the_next_one() {
+    let Some(server) = RedisServer::start("bot-replay") else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("redis-replay");
+    let event = private_text("wxid_friend", "left behind", 77);
+    {
+        let store = RedisStore::connect(server.url(), "replay").await.unwrap();
+        let body = serde_json::to_vec(&event).unwrap();
+        let left = gewe::bot::store::Delivery::new(
+            Some(bot_support::APP_ID.into()),
+            Some(77u64.into()),
+            body.into(),
+        );
+        assert_eq!(store.journal(left).await.unwrap(), Journaled::New(1));
+    }
+    let store = RedisStore::connect(server.url(), "replay").await.unwrap();
+    let bot = start(&mock, &dir, |bot| echo(bot.store(store.clone()))).await;
+    let sent = wait_for(&mock, "/message/postText", 1).await;
+    assert_eq!(sent[0]["content"], "left behind");
+    // GeWe's late redelivery of it is a duplicate.
+    assert_eq!(mock.push_callback(&event).await.unwrap(), 200);
+    assert!(
+        eventually(|| bot.stats().duplicates == 1).await,
+        "{:?}",
+        bot.stats()
+    );
+    assert!(bot.shutdown().await);
+    assert!(store.unhandled().await.unwrap().is_empty());
+    assert_eq!(mock.received_for("/message/postText").len(), 1);
+}

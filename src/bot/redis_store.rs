@@ -245,6 +245,7 @@ impl RedisStoreBuilder {
         let conn = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|e| StoreError::new("connect", location.clone(), e))?;
+        warn_unless_durable(&mut conn.clone(), &location).await;
         let (marks, queue) = mpsc::unbounded_channel();
         let keys = Keys::new(&self.deployment);
         let dedup_ttl_ms = u64::from(self.dedup_days) * 86_400_000;
@@ -316,6 +317,37 @@ impl RedisStore {
 
     fn conn(&self) -> ConnectionManager {
         self.inner.conn.clone()
+    }
+}
+
+/// Logs a warning when Redis says it does not write every change to disk before answering:
+/// a crash of Redis could then lose deliveries GeWe was answered 200 for. A Redis that refuses
+/// `CONFIG` (a managed one, often) is not warned about.
+async fn warn_unless_durable(conn: &mut ConnectionManager, location: &str) {
+    let answer: Result<Vec<String>, _> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("append*")
+        .query_async(conn)
+        .await;
+    let Ok(pairs) = answer else {
+        return;
+    };
+    let setting = |name: &str| {
+        pairs
+            .chunks(2)
+            .find(|pair| pair[0] == name)
+            .and_then(|pair| pair.get(1))
+            .map(String::as_str)
+    };
+    if setting("appendonly") != Some("yes") || setting("appendfsync") != Some("always") {
+        tracing::warn!(
+            store = location,
+            appendonly = setting("appendonly"),
+            appendfsync = setting("appendfsync"),
+            "gewe bot: Redis does not sync every write to disk before answering \
+             (appendonly yes, appendfsync always): a crash of Redis can lose deliveries \
+             already answered 200"
+        );
     }
 }
 
