@@ -64,6 +64,8 @@ mod filter;
 mod health;
 mod journal;
 #[cfg(feature = "redis")]
+mod redis_group;
+#[cfg(feature = "redis")]
 mod redis_store;
 mod route;
 mod run;
@@ -82,6 +84,8 @@ pub use context::Context;
 pub use error::BotError;
 pub use filter::Filter;
 pub use health::{is_offline_error, DeviceState, StateChange};
+#[cfg(feature = "redis")]
+pub use redis_group::{JournalConsumer, MAX_BLOCK, WORKER_GROUP};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, DEFAULT_DEDUP_DAYS};
 pub use route::{FromEvent, HandlerError, HandlerResult, ImageMessage, TextMessage};

@@ -139,6 +139,8 @@ struct Inner {
     /// The URL without its credentials, and the deployment, for messages.
     location: String,
     keys: Keys,
+    /// For the connections of consumers, whose blocking reads must not hold up `conn`.
+    client: redis::Client,
     conn: ConnectionManager,
     dedup_ttl_ms: u64,
     /// Marks, queued in the order they were asked for, to the task that runs them.
@@ -242,7 +244,7 @@ impl RedisStoreBuilder {
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, config)
+        let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|e| StoreError::new("connect", location.clone(), e))?;
         warn_unless_durable(&mut conn.clone(), &location).await;
@@ -259,6 +261,7 @@ impl RedisStoreBuilder {
             inner: Arc::new(Inner {
                 location,
                 keys,
+                client,
                 conn,
                 dedup_ttl_ms,
                 marks,
@@ -307,7 +310,7 @@ impl RedisStore {
         Duration::from_millis(self.inner.dedup_ttl_ms)
     }
 
-    fn error(
+    pub(super) fn error(
         &self,
         operation: &'static str,
         e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -315,8 +318,21 @@ impl RedisStore {
         StoreError::new(operation, self.inner.location.clone(), e)
     }
 
-    fn conn(&self) -> ConnectionManager {
+    pub(super) fn conn(&self) -> ConnectionManager {
         self.inner.conn.clone()
+    }
+
+    pub(super) fn client(&self) -> &redis::Client {
+        &self.inner.client
+    }
+
+    /// The name of one of this deployment's keys, e.g. `journal`.
+    pub(super) fn key(&self, name: &str) -> String {
+        self.inner.keys.key(name)
+    }
+
+    pub(super) fn dedup_ttl_ms(&self) -> u64 {
+        self.inner.dedup_ttl_ms
     }
 }
 
@@ -445,7 +461,7 @@ fn bulk(value: &Value) -> Result<Option<&[u8]>, String> {
     }
 }
 
-fn items(value: Value) -> Result<Vec<Value>, String> {
+pub(super) fn items(value: Value) -> Result<Vec<Value>, String> {
     match value {
         Value::Array(items) => Ok(items),
         Value::Nil => Ok(Vec::new()),
@@ -468,7 +484,7 @@ fn seq_of(id: &[u8]) -> Result<u64, String> {
 }
 
 /// One `XRANGE` entry: its sequence number and body.
-fn journal_entry(entry: Value) -> Result<JournalEntry, String> {
+pub(super) fn journal_entry(entry: Value) -> Result<JournalEntry, String> {
     let mut parts = items(entry)?.into_iter();
     let (Some(id), Some(fields)) = (parts.next(), parts.next()) else {
         return Err("a journal entry is not [id, fields]".into());

@@ -1,0 +1,107 @@
+//! The journal read through the workers' consumer group, against a real `redis-server`: each
+//! entry goes to one consumer, stays pending until acknowledged, and a dead consumer's pending
+//! entries are claimed by another once idle longer than a handler may run, never before.
+
+#[path = "support/store_checks.rs"]
+mod checks;
+#[path = "support/redis.rs"]
+mod redis;
+
+use checks::delivery;
+use gewe::bot::store::{Journaled, Store};
+use gewe::bot::RedisStore;
+use redis::RedisServer;
+use std::time::Duration;
+
+const NO_WAIT: Duration = Duration::from_millis(1);
+
+#[tokio::test]
+async fn a_dead_consumers_pending_deliveries_are_claimed_once_idle_and_handled_once() {
+    let Some(server) = RedisServer::start("workers-claim") else {
+        return;
+    };
+    let ingress = RedisStore::connect(server.url(), "shop").await.unwrap();
+    // Journaled before any worker joined: the group starts from the journal's first entry.
+    for id in 1..=10u64 {
+        assert_eq!(
+            ingress.journal(delivery(id, "{}")).await.unwrap(),
+            Journaled::New(id)
+        );
+    }
+    let worker_a = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let worker_b = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let a = worker_a.consumer("worker-a").await.unwrap();
+    let b = worker_b.consumer("worker-b").await.unwrap();
+
+    let read = a.read(100, NO_WAIT).await.unwrap();
+    assert_eq!(
+        read.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
+    // Each entry goes to one consumer: b gets none of a's.
+    assert!(b.read(100, NO_WAIT).await.unwrap().is_empty());
+    assert_eq!(a.ack(&[1, 2, 3, 4]).await.unwrap(), 4);
+    assert_eq!(a.pending().await.unwrap(), 6);
+    // Worker a dies mid-handler: 5..=10 stay pending under its name.
+    drop(a);
+    drop(worker_a);
+
+    // Not yet idle for a handler's time: a slow handler is not run twice at once.
+    assert!(b
+        .claim_idle(Duration::from_secs(60), 100)
+        .await
+        .unwrap()
+        .is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let claimed = b.claim_idle(Duration::from_millis(200), 100).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (5..=10).collect::<Vec<_>>()
+    );
+    assert_eq!(b.ack(&[5, 6, 7, 8, 9, 10]).await.unwrap(), 6);
+    assert_eq!(b.pending().await.unwrap(), 0);
+    // Handled: out of the journal, and their dedup keys now expire.
+    assert!(ingress.unhandled().await.unwrap().is_empty());
+    assert_eq!(
+        ingress.journal(delivery(7, "late")).await.unwrap(),
+        Journaled::Duplicate
+    );
+    let ttl: i64 = server.command(&["PTTL", "gewe:{shop}:seen:wx_app/7"])[1..]
+        .parse()
+        .unwrap();
+    assert!(ttl > 0, "{ttl}");
+    // An acknowledgement is counted once.
+    assert_eq!(b.ack(&[5]).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_read_waits_for_the_next_delivery() {
+    let Some(server) = RedisServer::start("workers-block") else {
+        return;
+    };
+    let ingress = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let worker = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let consumer = worker.consumer("w1").await.unwrap();
+    // The same name again joins the same group, no error.
+    let _again = worker.consumer("w1").await.unwrap();
+    let waiting = tokio::spawn(async move {
+        let read = consumer.read(10, Duration::from_secs(5)).await.unwrap();
+        (consumer, read)
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The worker's store answers while its consumer blocks: the read has its own connection.
+    let quick = tokio::time::timeout(Duration::from_secs(1), worker.secret_path("s".into()));
+    assert_eq!(quick.await.unwrap().unwrap(), "s");
+    assert_eq!(
+        ingress.journal(delivery(1, "{}")).await.unwrap(),
+        Journaled::New(1)
+    );
+    let (_consumer, read) = waiting.await.unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].seq, 1);
+    let bad = worker.consumer("two words").await.unwrap_err();
+    assert!(std::error::Error::source(&bad)
+        .unwrap()
+        .to_string()
+        .contains("\"two words\""));
+}
