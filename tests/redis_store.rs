@@ -367,3 +367,27 @@ async fn a_delivery_left_in_redis_by_a_stopped_bot_is_handled_by_the_next_one() 
     assert!(store.unhandled().await.unwrap().is_empty());
     assert_eq!(mock.received_for("/message/postText").len(), 1);
 }
+
+/// The journal is read back in pages of `XRANGE`: past the first page, in order, none twice.
+#[tokio::test]
+async fn the_journal_reads_back_past_one_page_in_order() {
+    let Some(server) = RedisServer::start("pages") else {
+        return;
+    };
+    let store = RedisStore::connect(server.url(), "pages").await.unwrap();
+    let journaled = futures_util::future::join_all(
+        (1..=2_500u64).map(|id| store.journal(delivery(id, &format!("{{\"id\":{id}}}")))),
+    )
+    .await;
+    assert!(journaled.iter().all(|j| matches!(j, Ok(Journaled::New(_)))));
+    store.mark_handled(1_000).await.unwrap();
+    let seqs: Vec<u64> = store
+        .unhandled()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect();
+    let expected: Vec<u64> = (1..=2_500).filter(|&s| s != 1_000).collect();
+    assert_eq!(seqs, expected);
+}
