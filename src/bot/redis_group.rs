@@ -131,7 +131,10 @@ impl JournalConsumer {
         block: Duration,
     ) -> Result<Vec<JournalEntry>, StoreError> {
         let op = "read the journal as a worker";
-        let block = u64::try_from(block.min(MAX_BLOCK).as_millis()).unwrap_or(0);
+        // At least 1 ms: `BLOCK 0` waits forever.
+        let block = u64::try_from(block.min(MAX_BLOCK).as_millis())
+            .unwrap_or(1)
+            .max(1);
         let reply: Value = redis::cmd("XREADGROUP")
             .arg("GROUP")
             .arg(WORKER_GROUP)

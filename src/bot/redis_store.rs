@@ -768,7 +768,8 @@ impl Store for RedisStore {
                         // Its delivery runs again on the next start: the record must stay.
                         continue;
                     }
-                    redis::pipe()
+                    // HSCAN may return a field twice: count what HDEL removed.
+                    let (removed, (), ()): (u64, (), ()) = redis::pipe()
                         .atomic()
                         .cmd("HDEL")
                         .arg(keys.key("sends"))
@@ -779,10 +780,10 @@ impl Store for RedisStore {
                         .cmd("ZREM")
                         .arg(keys.sent_to(&record.to_wxid))
                         .arg(index_member(key))
-                        .query_async::<()>(&mut conn)
+                        .query_async(&mut conn)
                         .await
                         .map_err(|e| self.error(op, e))?;
-                    pruned.sends += 1;
+                    pruned.sends += removed;
                 }
                 if next == 0 {
                     return Ok(pruned);
