@@ -1,6 +1,7 @@
 //! The journal read through the workers' consumer group, against a real `redis-server`: each
 //! entry goes to one consumer, stays pending until acknowledged, and a dead consumer's pending
-//! entries are claimed by another once idle longer than a handler may run, never before.
+//! entries are claimed by another once idle longer than a handler may run, never before; a
+//! lease has one holder, and a holder whose lease expired is fenced off by its token.
 
 #[path = "support/store_checks.rs"]
 mod checks;
@@ -104,4 +105,56 @@ async fn a_read_waits_for_the_next_delivery() {
         .unwrap()
         .to_string()
         .contains("\"two words\""));
+}
+
+/// A lease has one holder at a time; once it expires, another holder takes it under a larger
+/// fencing token, and the old holder can neither renew nor release it.
+#[tokio::test]
+async fn a_lease_has_one_holder_and_an_expired_holder_is_fenced_off() {
+    let Some(server) = RedisServer::start("lease") else {
+        return;
+    };
+    let store = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let ttl = Duration::from_millis(300);
+    let a = store
+        .acquire_lease("partition-3", "worker-a", ttl)
+        .await
+        .unwrap()
+        .expect("free");
+    assert_eq!(a.token(), 1);
+    assert!(store
+        .acquire_lease("partition-3", "worker-b", ttl)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(a.renew(ttl).await.unwrap());
+    // Worker a stalls past its lease; worker b takes the partition.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let b = store
+        .acquire_lease("partition-3", "worker-b", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .expect("expired");
+    assert!(b.token() > a.token());
+    assert!(!a.renew(ttl).await.unwrap(), "a's lease is gone");
+    assert!(
+        !a.clone().release().await.unwrap(),
+        "a cannot release b's lease"
+    );
+    assert!(b.renew(Duration::from_secs(30)).await.unwrap());
+    assert!(b.release().await.unwrap());
+    let c = store
+        .acquire_lease("partition-3", "worker-a", ttl)
+        .await
+        .unwrap()
+        .expect("released");
+    assert_eq!(c.token(), 3);
+    let bad = store
+        .acquire_lease("p", "w", Duration::ZERO)
+        .await
+        .unwrap_err();
+    assert!(std::error::Error::source(&bad)
+        .unwrap()
+        .to_string()
+        .contains("1 ms"));
 }

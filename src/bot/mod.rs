@@ -66,6 +66,8 @@ mod journal;
 #[cfg(feature = "redis")]
 mod redis_group;
 #[cfg(feature = "redis")]
+mod redis_lease;
+#[cfg(feature = "redis")]
 mod redis_store;
 mod route;
 mod run;
@@ -86,6 +88,8 @@ pub use filter::Filter;
 pub use health::{is_offline_error, DeviceState, StateChange};
 #[cfg(feature = "redis")]
 pub use redis_group::{JournalConsumer, MAX_BLOCK, WORKER_GROUP};
+#[cfg(feature = "redis")]
+pub use redis_lease::Lease;
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, DEFAULT_DEDUP_DAYS};
 pub use route::{FromEvent, HandlerError, HandlerResult, ImageMessage, TextMessage};
