@@ -286,9 +286,9 @@ fn a_tier_that_is_not_a_name_fails_the_build_and_a_missing_one_is_admin() {
 
     let paths = merged["paths"].as_object_mut().unwrap();
     paths.values_mut().next().unwrap()["post"][codegen::TIER_KEY] = "harmless".into();
-    let err = codegen::tiers(&codegen::operations(&merged))
-        .err()
-        .expect("an unknown tier is refused");
+    let Err(err) = codegen::tiers(&codegen::operations(&merged)) else {
+        panic!("an unknown tier is refused")
+    };
     assert!(
         err.message
             .contains("`x-gewe-tier: \"harmless\"` is not a tier"),
