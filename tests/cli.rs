@@ -552,3 +552,60 @@ fn the_app_id_comes_from_the_store_when_the_environment_has_none() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_readme_counts_the_tiers_as_the_operations_have_them() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("### Tiers")
+        .nth(1)
+        .expect("a Tiers section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let mut listed = Vec::new();
+    for line in section.lines() {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if let (Some(tier), Some(Ok(count))) = (
+            cells.first().and_then(|c| c.parse::<gewe::Tier>().ok()),
+            cells.get(1).map(|c| c.parse::<usize>()),
+        ) {
+            listed.push((tier, count));
+        }
+    }
+    let counted: Vec<(gewe::Tier, usize)> = gewe::Tier::ALL
+        .iter()
+        .map(|&t| {
+            (
+                t,
+                gewe::operations()
+                    .iter()
+                    .filter(|op| op.tier() == t)
+                    .count(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, counted);
+}
+
+#[test]
+fn the_readme_lists_every_exit_code_the_tests_check() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (code, says) in [
+        (INVALID_REQUEST, "an invalid request"),
+        (NOT_SENT, "could not be sent"),
+        (GEWE_ERROR, "`ret != 200`"),
+        (TOKEN_REJECTED, "rejected the token"),
+        (UNREADABLE, "cannot be read"),
+        (OUTCOME_UNKNOWN, "the outcome is unknown"),
+    ] {
+        let row = format!("| {code} | ");
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("no README row for exit code {code}"));
+        assert!(line.contains(says), "{line}");
+    }
+}
