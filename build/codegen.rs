@@ -548,6 +548,15 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
             }
             None => quote!(None),
         };
+        // The doc comment without its last paragraph (the path and spec file), as plain text.
+        let mut doc_lines: Vec<&str> = doc
+            .iter()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        while doc_lines.last().is_some_and(|l| !l.is_empty()) {
+            doc_lines.pop();
+        }
+        let docs_text = doc_lines.join("\n").trim().to_string();
         metas.push(quote! {
             crate::dispatch::Operation {
                 id: #id,
@@ -558,6 +567,7 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
                 source: #file,
                 deprecated: #is_deprecated,
                 tier: crate::Tier::#tier,
+                docs: #docs_text,
                 request_schema: #request_schema,
                 data_schema: || schemars::schema_for!(#data_ty),
                 call: #dispatch_name,

@@ -29,6 +29,7 @@ pub struct Operation {
     /// Whether GeWe marks it deprecated.
     pub deprecated: bool,
     pub(crate) tier: crate::Tier,
+    pub(crate) docs: &'static str,
     pub(crate) request_schema: Option<fn() -> schemars::schema::RootSchema>,
     pub(crate) data_schema: fn() -> schemars::schema::RootSchema,
     pub(crate) call: for<'a> fn(&'a Client, Value) -> BoxFuture<'a, Result<JsonReply>>,
@@ -53,6 +54,12 @@ impl Operation {
     /// gives none.
     pub fn tier(&self) -> crate::Tier {
         self.tier
+    }
+
+    /// What the method's documentation says, as Markdown: the summary, GeWe's description and
+    /// GeWe's usage rule for the kind of operation, when there is one.
+    pub fn docs(&self) -> &'static str {
+        self.docs
     }
 
     /// The JSON schema of the `data` a successful call returns.

@@ -1,13 +1,15 @@
-//! `gewe`: any GeWe operation from a shell, and the mock as a standalone server.
+//! `gewe`: any GeWe operation from a shell, the mock as a standalone server, the API as MCP tools.
 //!
 //! Each command is one module; `settings` reads the environment and the flags that override it,
 //! `exit` maps what went wrong to the exit codes the README lists.
 
 mod call;
 mod exit;
+mod mcp;
 mod mock;
 mod ops;
 mod settings;
+mod tools;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use exit::Failure;
@@ -34,6 +36,8 @@ enum Command {
     Call(call::Args),
     /// Run the GeWe mock as a server, for bots in any language.
     Mock(mock::Args),
+    /// Serve the API as MCP tools on stdio; `read` tools only, unless --allow enables a tier.
+    Mcp(mcp::Args),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Call(args) => runtime().and_then(|rt| rt.block_on(call::run(&cli.settings, args))),
+        Command::Mcp(args) => runtime().and_then(|rt| rt.block_on(mcp::run(&cli.settings, args))),
         Command::Mock(args) => runtime().and_then(|rt| rt.block_on(mock::run(args))),
     };
     match result {
