@@ -44,6 +44,10 @@ fn gewe() -> Command {
         cmd.env_remove(name);
     }
     cmd.timeout(Duration::from_secs(60));
+    // An empty working directory: no bot's store (gewe-bot.redb) of the caller's is found.
+    let cwd = std::env::temp_dir().join(format!("gewe-cli-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&cwd).unwrap();
+    cmd.current_dir(cwd);
     cmd
 }
 
@@ -608,4 +612,162 @@ fn the_readme_lists_every_exit_code_the_tests_check() {
             .unwrap_or_else(|| panic!("no README row for exit code {code}"));
         assert!(line.contains(says), "{line}");
     }
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn listen_refuses_to_replace_the_callback_url_without_the_flag() {
+    let mock = mock();
+    let out = gewe_for(&mock)
+        .args([
+            "listen",
+            "--listen",
+            "127.0.0.1:0",
+            "--url",
+            "http://127.0.0.1:9/cb",
+        ])
+        .assert()
+        .code(INVALID_REQUEST);
+    let err = stderr(out.get_output());
+    assert!(
+        err.contains("--replace-callback") && err.contains("one callback URL per token"),
+        "{err}"
+    );
+    assert!(mock.server.received().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn listen_prints_a_pushed_event_as_one_json_line() {
+    let mock = mock();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/gewe-callback");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gewe"))
+        .args([
+            "listen",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--url",
+            &url,
+            "--replace-callback",
+        ])
+        .env("GEWE_BASE_URL", mock.server.base_url())
+        .env("GEWE_TOKEN", mock.server.token())
+        .env_remove("GEWE_APP_ID")
+        .env_remove("GEWE_STORE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gewe listen starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while mock.server.callback_url().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gewe listen never set the callback URL"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(mock.server.callback_url().as_deref(), Some(url.as_str()));
+    assert_eq!(
+        mock.server.received_for("/login/setCallback")[0].body,
+        json!({"token": mock.server.token(), "callbackUrl": url})
+    );
+    let event = json!({
+        "TypeName": "AddMsg", "Appid": "wx_listen", "Wxid": "wxid_bot",
+        "Data": {
+            "MsgId": 1, "NewMsgId": 7773749793478223190_u64, "MsgType": 1,
+            "FromUserName": {"string": "34757816141@chatroom"},
+            "ToUserName": {"string": "wxid_bot"},
+            "Content": {"string": "wxid_alice:\nhello"}
+        }
+    });
+    let status = mock
+        ._runtime
+        .block_on(mock.server.push_callback(&event))
+        .expect("delivered");
+    assert_eq!(status, 200);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().expect("a line").expect("text");
+    let _ = child.kill();
+    let _ = child.wait();
+    let printed: Value = serde_json::from_str(&line).expect("one JSON line");
+    assert_eq!(printed["kind"], "Text");
+    assert_eq!(printed["sender"], "wxid_alice");
+    assert_eq!(printed["chat"], "34757816141@chatroom");
+    assert_eq!(printed["group"], true);
+    assert_eq!(printed["text"], "hello");
+    assert_eq!(printed["newMsgId"], "7773749793478223190");
+    assert_eq!(printed["delivery"], event);
+}
+
+#[test]
+fn login_shows_each_step_and_keeps_the_device_in_the_store() {
+    let mock = mock();
+    mock.server.enqueue(
+        "/login/getLoginQrCode",
+        MockReply::ok(Some(json!({
+            "appId": "wx_new_device", "qrData": "http://weixin.qq.com/x/u1",
+            "qrImgBase64": "data:image/jpg;base64,/9j/4AAQ", "uuid": "u1"
+        }))),
+    );
+    for status in [0, 1] {
+        mock.server.enqueue(
+            "/login/checkLogin",
+            MockReply::ok(Some(
+                json!({"uuid": "u1", "status": status, "nickName": "G", "loginInfo": null}),
+            )),
+        );
+    }
+    mock.server.enqueue(
+        "/login/checkLogin",
+        MockReply::ok(Some(json!({
+            "uuid": "u1", "nickName": "G", "status": 2, "expiredTime": 200,
+            "loginInfo": {"uin": 4077276085u64, "wxid": "wxid_g", "nickName": "G", "mobile": "171", "alias": null}
+        }))),
+    );
+    let dir = std::env::temp_dir().join(format!("gewe-cli-login-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("bot.redb");
+    let out = gewe_for(&mock)
+        .env_remove("GEWE_APP_ID")
+        .env("GEWE_STORE", &store)
+        .args(["login", "--region-id", "320000", "--poll-interval", "0.01"])
+        .assert()
+        .success();
+    let output = out.get_output();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "GEWE_APP_ID=wx_new_device"
+    );
+    let err = stderr(output);
+    assert!(
+        err.contains("scan this QR code") && err.contains("http://weixin.qq.com/x/u1"),
+        "{err}"
+    );
+    assert!(err.contains("logged in as wxid_g"), "{err}");
+    // A first login sends no appId; GeWe creates the device.
+    assert_eq!(
+        mock.server.received_for("/login/getLoginQrCode")[0].body["appId"],
+        ""
+    );
+    assert_eq!(mock.server.received_for("/login/checkLogin").len(), 3);
+    // A bot started afterwards finds the device.
+    use gewe::bot::Store;
+    let file = gewe::bot::FileStore::open(&store).unwrap();
+    let device = mock
+        ._runtime
+        .block_on(file.device())
+        .unwrap()
+        .expect("a device");
+    assert_eq!(device.app_id, "wx_new_device");
+    assert_eq!(device.wxid.as_deref(), Some("wxid_g"));
+    drop(file);
+    std::fs::remove_dir_all(&dir).ok();
 }

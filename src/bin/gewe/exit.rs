@@ -67,7 +67,8 @@ impl From<gewe::Error> for Failure {
     }
 }
 
-fn code_of(error: &gewe::Error) -> Code {
+/// The exit code of a library error.
+pub fn code_of(error: &gewe::Error) -> Code {
     use gewe::Error;
     if error.is_token_rejected() {
         return Code::TokenRejected;

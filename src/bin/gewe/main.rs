@@ -1,14 +1,18 @@
-//! `gewe`: any GeWe operation from a shell, the mock as a standalone server, the API as MCP tools.
+//! `gewe`: any GeWe operation from a shell, login, a live event tail, the mock as a standalone
+//! server, the API as MCP tools.
 //!
 //! Each command is one module; `settings` reads the environment and the flags that override it,
 //! `exit` maps what went wrong to the exit codes the README lists.
 
 mod call;
 mod exit;
+mod listen;
+mod login;
 mod mcp;
 mod mock;
 mod ops;
 mod settings;
+mod stop;
 mod tools;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -34,6 +38,10 @@ enum Command {
     Ops(ops::Args),
     /// Call one operation by its path, with a JSON body.
     Call(call::Args),
+    /// Log in with a QR code at the terminal; the device is kept in the store (GEWE_STORE).
+    Login(login::Args),
+    /// Print each callback delivery as one JSON line.
+    Listen(listen::Args),
     /// Run the GeWe mock as a server, for bots in any language.
     Mock(mock::Args),
     /// Serve the API as MCP tools on stdio; `read` tools only, unless --allow enables a tier.
@@ -54,6 +62,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Call(args) => runtime().and_then(|rt| rt.block_on(call::run(&cli.settings, args))),
+        Command::Login(args) => {
+            runtime().and_then(|rt| rt.block_on(login::run(&cli.settings, args)))
+        }
+        Command::Listen(args) => {
+            runtime().and_then(|rt| rt.block_on(listen::run(&cli.settings, args)))
+        }
         Command::Mcp(args) => runtime().and_then(|rt| rt.block_on(mcp::run(&cli.settings, args))),
         Command::Mock(args) => runtime().and_then(|rt| rt.block_on(mock::run(args))),
     };

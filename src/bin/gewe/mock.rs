@@ -33,22 +33,6 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         mock.addr(),
         gewe::mock::PUSH_PATH
     );
-    shutdown().await;
+    crate::stop::signal().await;
     Ok(())
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -12,7 +12,8 @@ pub struct Flags {
     /// The device's appId, filled into a request that has none.
     #[arg(long, env = "GEWE_APP_ID", global = true, value_name = "APP_ID")]
     pub app_id: Option<String>,
-    /// The bot's store; its device's appId is used when no appId is given.
+    /// The bot's store (default gewe-bot.redb, as the bot's); its device's appId is used when
+    /// no appId is given, and `gewe login` keeps the device there.
     #[arg(long, env = "GEWE_STORE", global = true, value_name = "FILE")]
     pub store: Option<PathBuf>,
     /// Read the token from this file (its first line) instead of GEWE_TOKEN.
@@ -60,16 +61,24 @@ impl Flags {
         Ok(builder.build()?)
     }
 
+    /// The store's file: `--store`, `GEWE_STORE`, else the bot's default in the working directory.
+    pub fn store_path(&self) -> PathBuf {
+        self.store
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(gewe::bot::DEFAULT_STORE))
+    }
+
     /// The appId: `--app-id` or `GEWE_APP_ID`, else the device in the store, if the store exists.
     pub async fn app_id(&self) -> Result<Option<String>, Failure> {
         if let Some(id) = self.app_id.as_ref().filter(|id| !id.is_empty()) {
             return Ok(Some(id.clone()));
         }
-        let Some(path) = self.store.as_ref().filter(|p| p.exists()) else {
+        let path = self.store_path();
+        if !path.exists() {
             return Ok(None);
-        };
+        }
         use gewe::bot::Store;
-        let store = gewe::bot::FileStore::open(path)
+        let store = gewe::bot::FileStore::open(&path)
             .map_err(|e| Failure::new(Code::Failure, format!("cannot open the store: {e}")))?;
         let device = store
             .device()
