@@ -292,3 +292,45 @@ async fn the_token_is_in_no_description_result_or_error() {
     assert!(text(&answers[2]).contains("callbackUrl"));
     client.cancel().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_follow_gewe_limits_searches_a_day_and_spaced_downloads() {
+    let mock = mock().await;
+    let client = gewe_mcp(&mock, &[]).await;
+    let cap = gewe::pacing::SEARCHES_PER_DAY as usize;
+    for i in 0..cap {
+        let result = call(
+            &client,
+            "contacts_search",
+            json!({"contactsInfo": "zhangch"}),
+        )
+        .await;
+        assert_ne!(result.is_error, Some(true), "search {i}: {}", text(&result));
+    }
+    let result = call(
+        &client,
+        "contacts_search",
+        json!({"contactsInfo": "zhangch"}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text(&result).contains("searches a day"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(mock.received_for("/contacts/search").len(), cap);
+
+    let download = json!({"type": 2, "xml": "<msg><img aeskey=\"k\" /></msg>"});
+    let started = std::time::Instant::now();
+    for _ in 0..2 {
+        let result = call(&client, "message_download_image", download.clone()).await;
+        assert_ne!(result.is_error, Some(true), "{}", text(&result));
+    }
+    assert!(
+        started.elapsed() >= *gewe::pacing::DOWNLOAD_GAP.start(),
+        "two downloads {:?} apart",
+        started.elapsed()
+    );
+    client.cancel().await.unwrap();
+}

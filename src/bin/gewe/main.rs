@@ -6,6 +6,7 @@
 
 mod call;
 mod exit;
+mod limits;
 mod listen;
 mod login;
 mod mcp;

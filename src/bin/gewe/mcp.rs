@@ -30,6 +30,7 @@ struct Server {
     allowed: BTreeSet<Tier>,
     tools: Vec<OperationTool>,
     pacer: gewe::pacing::Pacer,
+    limits: crate::limits::ReadLimits,
 }
 
 pub async fn run(flags: &Flags, args: Args) -> Result<(), Failure> {
@@ -44,6 +45,7 @@ pub async fn run(flags: &Flags, args: Args) -> Result<(), Failure> {
         allowed,
         tools: tools::all(),
         pacer: gewe::pacing::Pacer::new(gewe::pacing::PacingConfig::default()),
+        limits: crate::limits::ReadLimits::default(),
     };
     let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| {
         Failure::new(
@@ -165,7 +167,11 @@ impl ServerHandler for Server {
             let to = body.get("toWxid").and_then(Value::as_str).unwrap_or("");
             self.pacer.send(app_id, to, call).await
         } else {
-            call.await
+            // Downloads spaced, Moments not fetched too often, searches capped a day.
+            match self.limits.run(tool.op.path, call).await {
+                Ok(result) => result,
+                Err(refusal) => return Ok(refused(refusal)),
+            }
         };
         Ok(match result {
             Ok(data) => {
