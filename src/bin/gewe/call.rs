@@ -3,7 +3,7 @@
 use crate::exit::{Code, Failure};
 use crate::settings::Flags;
 use serde_json::Value;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 
 /// Arguments of `gewe call`.
 #[derive(clap::Args, Debug)]
@@ -75,19 +75,7 @@ pub async fn run(flags: &Flags, args: Args) -> Result<(), Failure> {
         serde_json::to_string(&data)
     }
     .map_err(|e| Failure::new(Code::Unreadable, format!("cannot print `data`: {e}")))?;
-    print_line(&text)
-}
-
-/// Writes a line to stdout; a closed pipe (`gewe call … | head -c1`) is not an error.
-pub fn print_line(text: &str) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(
-            Code::Failure,
-            format!("cannot write to stdout: {e}"),
-        )),
-        _ => Ok(()),
-    }
+    crate::output::print_line(&text)
 }
 
 fn read_body(arg: Option<&str>) -> Result<Value, Failure> {

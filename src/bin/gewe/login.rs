@@ -81,7 +81,7 @@ pub async fn run(flags: &Flags, args: Args) -> Result<(), Failure> {
         outcome.app_id,
         store.display()
     );
-    crate::call::print_line(&format!("GEWE_APP_ID={}", outcome.app_id))
+    crate::output::print_line(&format!("GEWE_APP_ID={}", outcome.app_id))
 }
 
 /// Each step on the spinner; the QR code above it.

@@ -12,6 +12,7 @@ mod login;
 mod mcp;
 mod mock;
 mod ops;
+mod output;
 mod settings;
 mod stop;
 mod tools;
@@ -20,7 +21,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use exit::Failure;
 use std::process::ExitCode;
 
-/// GeWe (个微) from a shell: list and call its operations, run its mock.
+/// GeWe (个微) from a shell: list and call its operations, log in, tail the callbacks, run its
+/// mock, serve the API to an AI assistant (MCP).
 ///
 /// Settings come from GEWE_TOKEN, GEWE_BASE_URL, GEWE_APP_ID and GEWE_STORE; flags override
 /// them. The token is never a flag value: it comes from GEWE_TOKEN or --token-file.
@@ -59,8 +61,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ops(args) => ops::run(&args),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "gewe", &mut std::io::stdout());
-            Ok(())
+            // Generated into memory: clap_complete panics when it cannot write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "gewe", &mut script);
+            output::print_bytes(&script)
         }
         Command::Call(args) => runtime().and_then(|rt| rt.block_on(call::run(&cli.settings, args))),
         Command::Login(args) => {

@@ -1,6 +1,5 @@
 //! `gewe mock [--listen ADDR]`: the embedded mock as a standalone server.
 
-use crate::call::print_line;
 use crate::exit::{Code, Failure};
 use std::net::SocketAddr;
 
@@ -22,7 +21,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
                 .unwrap_or_default();
             Failure::new(Code::Failure, format!("{e}{cause}"))
         })?;
-    print_line(&format!(
+    crate::output::print_line(&format!(
         "GEWE_BASE_URL={}\nGEWE_TOKEN={}",
         mock.base_url(),
         mock.token()

@@ -38,6 +38,5 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             op.summary
         ));
     }
-    print!("{out}");
-    Ok(())
+    crate::output::print_line(out.trim_end_matches('\n'))
 }
