@@ -360,13 +360,14 @@ async fn order_is_kept_within_each_chat() {
 #[tokio::test]
 async fn a_full_send_queue_refuses_at_once() {
     let mock = MockServer::start().await.unwrap();
-    // Each send takes 300 ms at GeWe.
+    // Each send takes 2 s at GeWe: longer than the five deliveries take to arrive, even on a
+    // busy machine, so the first send still holds its place when the fifth handler asks.
     mock.respond(
         "/message/postText",
         MockReply::ok(Some(
             json!({"toWxid": "x", "msgId": 1, "newMsgId": 2, "createTime": 3, "type": 1}),
         ))
-        .with_delay(Duration::from_millis(300)),
+        .with_delay(Duration::from_secs(2)),
     );
     let dir = scratch("queue");
     let outcomes: Arc<Mutex<Vec<bool>>> = Arc::default();
