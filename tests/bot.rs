@@ -872,7 +872,7 @@ async fn a_periodic_check_online_saying_offline_starts_recovery() {
     bot.shutdown().await;
 }
 
-/// A store whose first mark takes 300 ms to finish; it records the order in which marks are
+/// A store whose first mark takes 2 s to finish; it records the order in which marks are
 /// asked for, and which were asked for while the first was under way.
 struct SlowFirstMark {
     inner: gewe::bot::FileStore,
@@ -911,7 +911,7 @@ impl gewe::bot::store::Store for SlowFirstMark {
         let first_done = Arc::clone(&self.first_done);
         Box::pin(async move {
             if first {
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
             }
             let result = mark.await;
             if first {
