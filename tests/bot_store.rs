@@ -155,6 +155,26 @@ async fn a_send_is_begun_once_and_keeps_its_outcome() {
 }
 
 #[tokio::test]
+async fn marks_take_effect_in_the_order_they_were_asked_for() {
+    let path = path("mark-order");
+    let store = FileStore::open(&path).unwrap();
+    let mut seqs = Vec::new();
+    for id in 1..=50u64 {
+        match store.journal(delivery(id, "{}")).await.unwrap() {
+            Journaled::New(seq) => seqs.push(seq),
+            Journaled::Duplicate => panic!("a distinct id"),
+        }
+    }
+    // Ask for every mark, then wait for the last one only: every earlier one is in with it.
+    let marks: Vec<_> = seqs.iter().map(|&seq| store.mark_handled(seq)).collect();
+    let mut marks = marks.into_iter();
+    let last = marks.next_back().unwrap();
+    last.await.unwrap();
+    assert!(store.unhandled().await.unwrap().is_empty());
+    drop(marks);
+}
+
+#[tokio::test]
 async fn the_accepted_sends_to_a_chat_come_newest_first() {
     let path = path("sends-to");
     let sent =

@@ -16,6 +16,7 @@ use super::route::Routes;
 use super::shared::Shared;
 use super::stats::bump;
 use crate::events::Event;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -109,12 +110,9 @@ async fn run(
     let mut ready: VecDeque<String> = VecDeque::new();
     let mut running: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<(String, Option<u64>)> = JoinSet::new();
-    // Marks of deliveries handled, under way: a lane goes on without waiting for its mark's
-    // commit, so that one busy chat is not held to one commit per event.
-    let mut marks: JoinSet<()> = JoinSet::new();
-    // Each lane's last mark under way. A lane's marks commit in its order: were a later event's
-    // mark to commit first, a crash between the two would run the earlier event again after it.
-    let mut last_marks: HashMap<String, oneshot::Receiver<()>> = HashMap::new();
+    // Marks of deliveries handled, in the order the handlers finished: a chat's in its order.
+    let (marks, marked) = mpsc::unbounded_channel();
+    let marker = tokio::spawn(mark_in_order(Arc::clone(&shared), marked));
     let mut open = true;
     let mut closing = false;
     loop {
@@ -134,7 +132,8 @@ async fn run(
             });
         }
         if !open && running.is_empty() && ready.is_empty() {
-            while marks.join_next().await.is_some() {}
+            drop(marks);
+            let _ = marker.await;
             return;
         }
         tokio::select! {
@@ -155,16 +154,7 @@ async fn run(
                 // A lane's task returns its key; it cannot panic, its handler runs apart.
                 let Ok((key, seq)) = done else { continue };
                 if let Some(seq) = seq {
-                    let before = last_marks.remove(&key);
-                    let (done, last) = oneshot::channel();
-                    marks.spawn(mark_handled(Arc::clone(&shared), seq, before, done));
-                    last_marks.insert(key.clone(), last);
-                    if last_marks.len() > 2 * max_lanes {
-                        // Drop the lanes whose last mark is in; only those under way order others.
-                        last_marks.retain(|_, mark| {
-                            matches!(mark.try_recv(), Err(oneshot::error::TryRecvError::Empty))
-                        });
-                    }
+                    let _ = marks.send(seq);
                 }
                 running.remove(&key);
                 if lanes.get(&key).is_some_and(|q| !q.is_empty()) {
@@ -173,7 +163,6 @@ async fn run(
                     lanes.remove(&key);
                 }
             }
-            Some(_) = marks.join_next() => {}
             _ = &mut closed, if !closing => {
                 // What was sent before the close is still handed on; nothing after it.
                 closing = true;
@@ -226,23 +215,36 @@ async fn run_one(shared: Arc<Shared>, routes: Arc<Routes>, work: Work) {
     }
 }
 
-/// Marks a delivery handled in the store, once its lane's mark `before` it is in.
-async fn mark_handled(
-    shared: Arc<Shared>,
-    seq: u64,
-    before: Option<oneshot::Receiver<()>>,
-    done: oneshot::Sender<()>,
-) {
-    if let Some(before) = before {
-        // Sent or dropped, the earlier mark is over either way.
-        let _ = before.await;
+/// Marks deliveries handled, asking the store for each mark as its seq arrives, without
+/// waiting for the earlier ones to finish: the store makes marks take effect in the order they
+/// were asked for ([`Store::mark_handled`](super::store::Store::mark_handled)), so a chat's marks
+/// commit in its order, and a crash can never run an earlier delivery again after a later one.
+/// Waiting for each commit before asking for the next would hold a busy chat to one commit per
+/// event.
+async fn mark_in_order(shared: Arc<Shared>, mut seqs: mpsc::UnboundedReceiver<u64>) {
+    let store = Arc::clone(&shared.store);
+    let mut under_way = FuturesUnordered::new();
+    let mut open = true;
+    while open || !under_way.is_empty() {
+        tokio::select! {
+            seq = seqs.recv(), if open => match seq {
+                Some(seq) => {
+                    // Asked here, in arrival order; awaited with the others.
+                    let mark = store.mark_handled(seq);
+                    under_way.push(async move { (seq, mark.await) });
+                }
+                None => open = false,
+            },
+            Some((seq, result)) = under_way.next(), if !under_way.is_empty() => {
+                if let Err(error) = result {
+                    // It runs again on the next start; its sends are recorded, so none goes
+                    // out twice.
+                    tracing::error!(%error, seq, "gewe bot: cannot mark a delivery handled");
+                }
+                shared.stats.waiting.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
     }
-    if let Err(error) = shared.store.mark_handled(seq).await {
-        // It runs again on the next start; its sends are recorded, so none goes out twice.
-        tracing::error!(%error, seq, "gewe bot: cannot mark a delivery handled");
-    }
-    shared.stats.waiting.fetch_sub(1, Ordering::Relaxed);
-    let _ = done.send(());
 }
 
 /// A task that is aborted when its handle is dropped: a handler cut off by the shutdown's time

@@ -59,6 +59,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Drops a delivery from the journal once its handler has finished. Its key stays, so that
     /// a late duplicate is still dropped.
+    ///
+    /// Marks take effect in the order of the calls, even when the caller does not wait for one
+    /// before making the next: once a mark is in, every mark asked for before it is in too,
+    /// unless that one failed (and returned its error). The
+    /// bot asks for a chat's marks in the chat's order, so that a crash never leaves an earlier
+    /// delivery to run again after a later one. [`FileStore`] commits its writes in call order.
     fn mark_handled(&self, seq: u64) -> StoreFuture<'_, ()>;
 
     /// The journaled deliveries not yet handled, in journal order.
