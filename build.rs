@@ -42,6 +42,10 @@ fn run() -> Result<(), spec::SpecError> {
     let merged = &spec.merged;
 
     let ops = codegen::operations(merged);
+    let (_, untiered) = codegen::tiers(&ops)?;
+    for warning in &untiered {
+        println!("cargo:warning={warning}");
+    }
     let (client, enums) = codegen::progenitor(merged)?;
     let wrapper = codegen::wrapper(&ops);
 

@@ -8,6 +8,15 @@ use quote::{format_ident, quote};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
+/// The operation extension our overlay (`openapi/overlays/tiers.yaml`) puts the safety tier in.
+pub const TIER_KEY: &str = "x-gewe-tier";
+
+// The tier names are the library's own table, read here too so the two cannot drift.
+#[allow(dead_code)]
+#[path = "../src/tier.rs"]
+mod tier;
+pub use tier::Tier;
+
 /// The component every 64-bit id points to in the generator's view; replaced by `crate::Id`.
 const ID_COMPONENT: &str = "GeweId";
 
@@ -25,6 +34,8 @@ pub struct OpInfo {
     pub deprecated: bool,
     pub request: Option<String>,
     pub data: Option<String>,
+    /// The `x-gewe-tier` as written, if the overlay gives one.
+    pub tier: Option<Value>,
 }
 
 /// Operations of the merged spec, in path order.
@@ -65,11 +76,43 @@ pub fn operations(merged: &Value) -> Vec<OpInfo> {
                     .unwrap_or(false),
                 request: has(&request).then_some(request),
                 data: has(&data).then_some(data),
+                tier: op.get(TIER_KEY).cloned(),
                 id,
             });
         }
     }
     out
+}
+
+/// Each operation's tier. A tier that is not one of [`Tier::ALL`]'s names is an error; an
+/// operation without one is `admin`, with a warning naming it.
+pub fn tiers(ops: &[OpInfo]) -> Result<(Vec<Tier>, Vec<String>), SpecError> {
+    let mut warnings = Vec::new();
+    let tiers = ops
+        .iter()
+        .map(|op| match &op.tier {
+            None => {
+                warnings.push(format!(
+                    "{} has no `{TIER_KEY}` in openapi/overlays/tiers.yaml: it is `admin`",
+                    op.path
+                ));
+                Ok(Tier::Admin)
+            }
+            Some(value) => value.as_str().and_then(Tier::from_name).ok_or_else(|| {
+                let names: Vec<&str> = Tier::ALL.iter().map(|t| t.name()).collect();
+                SpecError::new(
+                    &op.file,
+                    "",
+                    format!(
+                        "{}: `{TIER_KEY}: {value}` is not a tier; expected one of {}",
+                        op.path,
+                        names.join(", ")
+                    ),
+                )
+            }),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((tiers, warnings))
 }
 
 /// An enumerated field: GeWe documents its values, and may add more later.
@@ -488,6 +531,16 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
         let summary = &op.summary;
         let file = &op.file;
         let is_deprecated = op.deprecated;
+        // `tiers` has refused a bad name by now; a missing one is `admin`.
+        let tier = format_ident!(
+            "{}",
+            op.tier
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(Tier::from_name)
+                .unwrap_or(Tier::Admin)
+                .variant()
+        );
         let request_schema = match &op.request {
             Some(req) => {
                 let ty = format_ident!("{}", req);
@@ -495,6 +548,15 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
             }
             None => quote!(None),
         };
+        // The doc comment without its last paragraph (the path and spec file), as plain text.
+        let mut doc_lines: Vec<&str> = doc
+            .iter()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        while doc_lines.last().is_some_and(|l| !l.is_empty()) {
+            doc_lines.pop();
+        }
+        let docs_text = doc_lines.join("\n").trim().to_string();
         metas.push(quote! {
             crate::dispatch::Operation {
                 id: #id,
@@ -504,6 +566,8 @@ pub fn wrapper(ops: &[OpInfo]) -> TokenStream {
                 summary: #summary,
                 source: #file,
                 deprecated: #is_deprecated,
+                tier: crate::Tier::#tier,
+                docs: #docs_text,
                 request_schema: #request_schema,
                 data_schema: || schemars::schema_for!(#data_ty),
                 call: #dispatch_name,

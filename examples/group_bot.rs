@@ -1,5 +1,5 @@
-//! A group bot: commands, answers to @-mentions in groups, and an alert when the device's
-//! state changes.
+//! A group bot: commands (one takes back the bot's last message), answers to @-mentions in
+//! groups, and an alert when the device's state changes.
 //!
 //! `cargo run --example group_bot` runs offline against the embedded mock when `GEWE_TOKEN` is
 //! unset; push it a group message through the mock (the command it prints) to try it.
@@ -13,6 +13,8 @@ gewe::commands! {
         Help = "help",
         /// Rolls a die with this many sides.
         Roll(u32) = "roll",
+        /// Takes back the bot's last message in this chat.
+        Undo = "undo",
     }
 }
 
@@ -25,12 +27,21 @@ async fn main() -> gewe::Result<()> {
         .on_command(
             |cx: Context, command: Command, _msg: TextMessage| async move {
                 match command {
-                    Command::Help => cx.reply(Command::help()).await?,
+                    Command::Help => {
+                        cx.reply(Command::help()).await?;
+                    }
                     Command::Roll(sides) => {
                         let roll = fastrand::u32(1..=sides.max(1));
-                        cx.quote(format!("🎲 {roll} (1–{sides})")).await?
+                        cx.quote(format!("🎲 {roll} (1–{sides})")).await?;
                     }
-                };
+                    // GeWe sends no callback for the bot's own messages: the store's send
+                    // records are where the last one is found, also after a restart.
+                    Command::Undo => {
+                        if let Some(last) = cx.recent_sends(1).await?.pop() {
+                            cx.revoke(&last).await?;
+                        }
+                    }
+                }
                 Ok(())
             },
         )

@@ -28,6 +28,8 @@ pub struct Operation {
     pub source: &'static str,
     /// Whether GeWe marks it deprecated.
     pub deprecated: bool,
+    pub(crate) tier: crate::Tier,
+    pub(crate) docs: &'static str,
     pub(crate) request_schema: Option<fn() -> schemars::schema::RootSchema>,
     pub(crate) data_schema: fn() -> schemars::schema::RootSchema,
     pub(crate) call: for<'a> fn(&'a Client, Value) -> BoxFuture<'a, Result<JsonReply>>,
@@ -46,6 +48,18 @@ impl Operation {
     /// The JSON schema of the request body (from the generated request type), if it takes one.
     pub fn request_schema(&self) -> Option<schemars::schema::RootSchema> {
         self.request_schema.map(|f| f())
+    }
+
+    /// What the operation can do, from `openapi/overlays/tiers.yaml`; `admin` where the overlay
+    /// gives none.
+    pub fn tier(&self) -> crate::Tier {
+        self.tier
+    }
+
+    /// What the method's documentation says, as Markdown: the summary, GeWe's description and
+    /// GeWe's usage rule for the kind of operation, when there is one.
+    pub fn docs(&self) -> &'static str {
+        self.docs
     }
 
     /// The JSON schema of the `data` a successful call returns.

@@ -25,6 +25,7 @@ pub mod pacing;
 pub mod prelude;
 mod retry;
 mod sent;
+pub mod tier;
 mod token;
 #[cfg(feature = "webhook")]
 pub mod webhook;
@@ -44,6 +45,7 @@ pub use error::{
 pub use id::{Id, ParseIdError};
 pub use retry::RetryPolicy;
 pub use sent::{Sent, SentMessage};
+pub use tier::{ParseTierError, Tier};
 
 /// The request and response types of every operation, generated from `openapi/`.
 pub mod types {

@@ -360,13 +360,14 @@ async fn order_is_kept_within_each_chat() {
 #[tokio::test]
 async fn a_full_send_queue_refuses_at_once() {
     let mock = MockServer::start().await.unwrap();
-    // Each send takes 300 ms at GeWe.
+    // Each send takes 2 s at GeWe: longer than the five deliveries take to arrive, even on a
+    // busy machine, so the first send still holds its place when the fifth handler asks.
     mock.respond(
         "/message/postText",
         MockReply::ok(Some(
             json!({"toWxid": "x", "msgId": 1, "newMsgId": 2, "createTime": 3, "type": 1}),
         ))
-        .with_delay(Duration::from_millis(300)),
+        .with_delay(Duration::from_secs(2)),
     );
     let dir = scratch("queue");
     let outcomes: Arc<Mutex<Vec<bool>>> = Arc::default();
@@ -871,7 +872,7 @@ async fn a_periodic_check_online_saying_offline_starts_recovery() {
     bot.shutdown().await;
 }
 
-/// A store whose first mark takes 300 ms to finish; it records the order in which marks are
+/// A store whose first mark takes 2 s to finish; it records the order in which marks are
 /// asked for, and which were asked for while the first was under way.
 struct SlowFirstMark {
     inner: gewe::bot::FileStore,
@@ -910,7 +911,7 @@ impl gewe::bot::store::Store for SlowFirstMark {
         let first_done = Arc::clone(&self.first_done);
         Box::pin(async move {
             if first {
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
             }
             let result = mark.await;
             if first {

@@ -240,3 +240,65 @@ fn operations_with_requests(merged: &serde_json::Value) -> usize {
         .filter(|o| o.request.is_some())
         .count()
 }
+
+#[test]
+fn every_operation_has_a_tier_from_the_overlay() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let merged = pipeline::spec(root).unwrap().merged;
+    let ops = codegen::operations(&merged);
+    let (tiers, untiered) = codegen::tiers(&ops).expect("every tier is a known name");
+    assert!(untiered.is_empty(), "{untiered:#?}");
+    assert_eq!(tiers.len(), gewe::operations().len());
+    // The library's table says the same as the overlay, operation by operation.
+    for (op, tier) in gewe::operations().iter().zip(&tiers) {
+        assert_eq!(op.tier().name(), tier.name(), "{}", op.path);
+    }
+    for op in gewe::operations() {
+        if op.path.starts_with("/login/") {
+            assert_eq!(op.tier(), gewe::Tier::Admin, "{}", op.path);
+        }
+    }
+    let tier = |path: &str| gewe::operation(path).expect(path).tier();
+    assert_eq!(tier("/login/setCallback"), gewe::Tier::Admin);
+    assert_eq!(tier("/login/logout"), gewe::Tier::Admin);
+    assert_eq!(tier("/login/getLoginQrCode"), gewe::Tier::Admin);
+    assert_eq!(tier("/message/postText"), gewe::Tier::Send);
+    assert_eq!(tier("/message/revokeMsg"), gewe::Tier::Destructive);
+    assert_eq!(tier("/group/pinChat"), gewe::Tier::Write);
+    assert_eq!(tier("/contacts/getBriefInfo"), gewe::Tier::Read);
+}
+
+#[test]
+fn a_tier_that_is_not_a_name_fails_the_build_and_a_missing_one_is_admin() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut merged = pipeline::spec(root).unwrap().merged;
+    let paths = merged["paths"].as_object_mut().unwrap();
+    let mut items = paths.values_mut();
+    items.next().unwrap()["post"]
+        .as_object_mut()
+        .unwrap()
+        .remove(codegen::TIER_KEY);
+    let ops = codegen::operations(&merged);
+    let (tiers, untiered) = codegen::tiers(&ops).unwrap();
+    assert_eq!(tiers[0], codegen::Tier::Admin);
+    assert_eq!(untiered.len(), 1, "{untiered:?}");
+    assert!(untiered[0].contains(&ops[0].path), "{}", untiered[0]);
+
+    let paths = merged["paths"].as_object_mut().unwrap();
+    paths.values_mut().next().unwrap()["post"][codegen::TIER_KEY] = "harmless".into();
+    let Err(err) = codegen::tiers(&codegen::operations(&merged)) else {
+        panic!("an unknown tier is refused")
+    };
+    assert!(
+        err.message
+            .contains("`x-gewe-tier: \"harmless\"` is not a tier"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message
+            .contains("read, write, send, destructive, admin"),
+        "{}",
+        err.message
+    );
+}

@@ -163,7 +163,7 @@ fn normalize_operation(
 }
 
 /// The operation's name and metadata: summary, description, deprecation, the module as its
-/// tag, apifox's folder and the file it came from.
+/// tag, apifox's folder, the file it came from, and our extensions.
 fn head(src: &Source, path: &str, id: &str, op: &Map<String, Value>) -> Map<String, Value> {
     let module = src.module.clone().unwrap_or_else(|| {
         path.split('/')
@@ -194,6 +194,11 @@ fn head(src: &Source, path: &str, id: &str, op: &Map<String, Value>) -> Map<Stri
         out.insert("x-gewe-folder".into(), json!(folder));
     }
     out.insert("x-gewe-source".into(), json!(src.file));
+    // Our overlays' extensions on the operation (its tier, `openapi/overlays/tiers.yaml`) travel
+    // on to codegen, which checks them.
+    for (key, value) in op.iter().filter(|(k, _)| k.starts_with("x-gewe-")) {
+        out.entry(key.clone()).or_insert_with(|| value.clone());
+    }
     out
 }
 

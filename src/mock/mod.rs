@@ -205,13 +205,24 @@ impl MockServer {
     /// # Panics
     /// When called outside a tokio runtime: the server runs as a task on the current one.
     pub async fn start_with_token(token: impl Into<String>) -> Result<MockServer, MockError> {
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), token).await
+    }
+
+    /// Starts a server on `addr` that accepts only `token`: a standalone mock for clients in
+    /// other processes (`gewe mock --listen ADDR`). Port 0 picks a free port.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start).
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime: the server runs as a task on the current one.
+    pub async fn start_on(
+        addr: SocketAddr,
+        token: impl Into<String>,
+    ) -> Result<MockServer, MockError> {
         let spec = spec()?;
-        let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let bind = |source| MockError::Bind {
-            addr: loopback,
-            source,
-        };
-        let listener = TcpListener::bind(loopback).await.map_err(bind)?;
+        let bind = |source| MockError::Bind { addr, source };
+        let listener = TcpListener::bind(addr).await.map_err(bind)?;
         let addr = listener.local_addr().map_err(bind)?;
         let core = Arc::new(Core {
             spec,

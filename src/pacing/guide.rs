@@ -14,6 +14,13 @@ pub const USER_GAP: Duration = Duration::from_secs(1);
 /// A random wait in this range before a send to another group than the previous send's: 2–5 s.
 pub const GROUP_GAP: RangeInclusive<Duration> = Duration::from_secs(2)..=Duration::from_secs(5);
 
+/// A random wait in this range between two downloads (`/message/download*`), one at a time: 3–10 s.
+pub const DOWNLOAD_GAP: RangeInclusive<Duration> = Duration::from_secs(3)..=Duration::from_secs(10);
+/// Searches for contacts (`/contacts/search`) a day, at the low end of GeWe's 10–20.
+pub const SEARCHES_PER_DAY: u32 = 10;
+/// The least time between two fetches of Moments (`/sns/snsList`, `/sns/contactsSnsList`): 5 s.
+pub const MOMENTS_GAP: Duration = Duration::from_secs(5);
+
 /// GeWe's rule for sends, in words, with the numbers above.
 ///
 /// ```

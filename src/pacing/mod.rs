@@ -55,7 +55,10 @@ use tokio::time::Instant;
 mod guide;
 
 pub use crate::chat::is_group;
-pub use guide::{send_rule, GROUP_GAP, MESSAGES_PER_MINUTE, MESSAGE_GAP, USER_GAP};
+pub use guide::{
+    send_rule, DOWNLOAD_GAP, GROUP_GAP, MESSAGES_PER_MINUTE, MESSAGE_GAP, MOMENTS_GAP,
+    SEARCHES_PER_DAY, USER_GAP,
+};
 
 /// The gaps and the cap a [`Pacer`] keeps. [`Default`] follows GeWe's guide.
 #[derive(Clone, Debug, PartialEq, Eq)]
