@@ -31,6 +31,9 @@ pub struct Bot {
     pub(crate) settings: Settings,
     pub(crate) routes: Routes,
     pub(crate) store: Option<Arc<dyn Store>>,
+    /// The store given, when it is a Redis store.
+    #[cfg(feature = "redis")]
+    pub(crate) redis: Option<super::redis_store::RedisStore>,
     pub(crate) mock: bool,
     pub(crate) max_concurrent_chats: usize,
     pub(crate) send_queue_capacity: usize,
@@ -62,6 +65,8 @@ impl Bot {
             settings,
             routes: Routes::default(),
             store: None,
+            #[cfg(feature = "redis")]
+            redis: None,
             mock: false,
             max_concurrent_chats: DEFAULT_MAX_CONCURRENT_CHATS,
             send_queue_capacity: DEFAULT_SEND_QUEUE_CAPACITY,
@@ -267,6 +272,12 @@ impl Bot {
 
     /// Uses `store` instead of the file of [`Settings::store_path`].
     pub fn store(mut self, store: impl Store) -> Self {
+        #[cfg(feature = "redis")]
+        {
+            // A Redis store also carries the workers' coordination: keep it as itself.
+            let any: &dyn std::any::Any = &store;
+            self.redis = any.downcast_ref::<super::redis_store::RedisStore>().cloned();
+        }
         self.store = Some(Arc::new(store));
         self
     }

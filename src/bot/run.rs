@@ -120,6 +120,8 @@ impl Bot {
             settings,
             routes,
             store,
+            #[cfg(feature = "redis")]
+            mut redis,
             mock,
             max_concurrent_chats,
             send_queue_capacity,
@@ -176,7 +178,11 @@ impl Bot {
         let store: Arc<dyn Store> = match store {
             Some(store) => store,
             #[cfg(feature = "redis")]
-            None if settings.redis_url.is_some() => Arc::new(redis_store(&settings).await?),
+            None if settings.redis_url.is_some() => {
+                let connected = redis_store(&settings).await?;
+                redis = Some(connected.clone());
+                Arc::new(connected)
+            }
             None => {
                 // Creating the file, its fsync, and the repair of a file left by a crash (which
                 // reads all of it) block: they run off the runtime's threads, so that a long
@@ -200,14 +206,20 @@ impl Bot {
         let (device, fresh) = device(&client, &*store, &settings, &login).await?;
         let secret = store.secret_path(random_secret()).await?;
         let app_id = device.app_id.clone();
-        let shared = Arc::new(Shared::new(
+        #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+        let mut shared = Shared::new(
             client,
             device,
             Arc::clone(&store),
             Pacer::new(pacing),
             send_queue_capacity,
             login,
-        ));
+        );
+        #[cfg(feature = "redis")]
+        {
+            shared.redis = redis;
+        }
+        let shared = Arc::new(shared);
         if !fresh {
             bring_online(&shared).await?;
         }

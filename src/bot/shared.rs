@@ -45,6 +45,10 @@ pub(crate) struct Shared {
     pub(crate) stats: Counters,
     /// The dispatcher's input, for state changes; set once the dispatcher runs.
     pub(crate) dispatcher: OnceLock<mpsc::UnboundedSender<Item>>,
+    /// The store, when it is Redis: what the processes of one deployment share beyond the
+    /// [`Store`] (partition leases, the send turn, the device's state).
+    #[cfg(feature = "redis")]
+    pub(crate) redis: Option<super::redis_store::RedisStore>,
 }
 
 impl Shared {
@@ -69,6 +73,8 @@ impl Shared {
             settings,
             stats: Counters::default(),
             dispatcher: OnceLock::new(),
+            #[cfg(feature = "redis")]
+            redis: None,
         }
     }
 
