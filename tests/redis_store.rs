@@ -20,6 +20,17 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A store of `deployment` with one partition, so that sequence numbers are 1, 2, 3, …
+async fn one_partition(
+    url: impl Into<String>,
+    deployment: &str,
+) -> Result<RedisStore, gewe::bot::store::StoreError> {
+    RedisStore::builder(url, deployment)
+        .partitions(1)
+        .connect()
+        .await
+}
+
 /// Runs a shared check on a fresh server; `open` connects anew to the same deployment.
 macro_rules! on_redis {
     ($check:ident) => {
@@ -29,7 +40,7 @@ macro_rules! on_redis {
                 return;
             };
             let url = server.url();
-            checks::$check(async || RedisStore::connect(url.clone(), "checks").await.unwrap())
+            checks::$check(async || one_partition(url.clone(), "checks").await.unwrap())
                 .await;
         }
     };
@@ -47,6 +58,7 @@ async fn a_dedup_key_expires_only_once_its_delivery_is_handled() {
         return;
     };
     let store = RedisStore::builder(server.url(), "ttl")
+        .partitions(1)
         .dedup_days(3)
         .connect()
         .await
@@ -77,8 +89,8 @@ async fn a_duplicate_across_two_replicas_is_journaled_once() {
     let Some(server) = RedisServer::start("two-replicas") else {
         return;
     };
-    let one = RedisStore::connect(server.url(), "shop").await.unwrap();
-    let two = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let one = one_partition(server.url(), "shop").await.unwrap();
+    let two = one_partition(server.url(), "shop").await.unwrap();
     let mut new = 0;
     for id in 1..=200u64 {
         let body = format!("{{\"n\":{id}}}");
@@ -111,8 +123,8 @@ async fn deployments_on_one_redis_keep_apart() {
     let Some(server) = RedisServer::start("deployments") else {
         return;
     };
-    let shop = RedisStore::connect(server.url(), "shop").await.unwrap();
-    let blog = RedisStore::connect(server.url(), "blog").await.unwrap();
+    let shop = one_partition(server.url(), "shop").await.unwrap();
+    let blog = one_partition(server.url(), "blog").await.unwrap();
     assert_eq!(
         shop.journal(delivery(1, "a")).await.unwrap(),
         Journaled::New(1)
@@ -176,7 +188,7 @@ async fn every_delivery_acknowledged_before_a_sigkill_is_journaled_after_the_res
     let Some(mut server) = RedisServer::start("sigkill") else {
         return;
     };
-    let store = Arc::new(RedisStore::connect(server.url(), "kill").await.unwrap());
+    let store = Arc::new(one_partition(server.url(), "kill").await.unwrap());
     let writers: Vec<_> = (0..4u64)
         .map(|w| {
             let store = Arc::clone(&store);
@@ -311,7 +323,7 @@ async fn a_delivery_whose_append_fails_is_not_marked_seen() {
     let Some(server) = RedisServer::start("append-fails") else {
         return;
     };
-    let store = RedisStore::connect(server.url(), "fail").await.unwrap();
+    let store = one_partition(server.url(), "fail").await.unwrap();
     assert_eq!(
         store.journal(delivery(1, "a")).await.unwrap(),
         Journaled::New(1)
@@ -343,7 +355,7 @@ async fn a_delivery_left_in_redis_by_a_stopped_bot_is_handled_by_the_next_one() 
     let dir = scratch("redis-replay");
     let event = private_text("wxid_friend", "left behind", 77);
     {
-        let store = RedisStore::connect(server.url(), "replay").await.unwrap();
+        let store = one_partition(server.url(), "replay").await.unwrap();
         let body = serde_json::to_vec(&event).unwrap();
         let left = gewe::bot::store::Delivery::new(
             Some(bot_support::APP_ID.into()),
@@ -352,7 +364,7 @@ async fn a_delivery_left_in_redis_by_a_stopped_bot_is_handled_by_the_next_one() 
         );
         assert_eq!(store.journal(left).await.unwrap(), Journaled::New(1));
     }
-    let store = RedisStore::connect(server.url(), "replay").await.unwrap();
+    let store = one_partition(server.url(), "replay").await.unwrap();
     let bot = start(&mock, &dir, |bot| echo(bot.store(store.clone()))).await;
     let sent = wait_for(&mock, "/message/postText", 1).await;
     assert_eq!(sent[0]["content"], "left behind");
@@ -374,7 +386,7 @@ async fn the_journal_reads_back_past_one_page_in_order() {
     let Some(server) = RedisServer::start("pages") else {
         return;
     };
-    let store = RedisStore::connect(server.url(), "pages").await.unwrap();
+    let store = one_partition(server.url(), "pages").await.unwrap();
     let journaled = futures_util::future::join_all(
         (1..=2_500u64).map(|id| store.journal(delivery(id, &format!("{{\"id\":{id}}}")))),
     )

@@ -16,12 +16,21 @@ use std::time::Duration;
 
 const NO_WAIT: Duration = Duration::from_millis(1);
 
+/// One partition, so that sequence numbers are 1, 2, 3, …
+async fn one_partition(url: String) -> RedisStore {
+    RedisStore::builder(url, "shop")
+        .partitions(1)
+        .connect()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_dead_consumers_pending_deliveries_are_claimed_once_idle_and_handled_once() {
     let Some(server) = RedisServer::start("workers-claim") else {
         return;
     };
-    let ingress = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let ingress = one_partition(server.url()).await;
     // Journaled before any worker joined: the group starts from the journal's first entry.
     for id in 1..=10u64 {
         assert_eq!(
@@ -29,38 +38,47 @@ async fn a_dead_consumers_pending_deliveries_are_claimed_once_idle_and_handled_o
             Journaled::New(id)
         );
     }
-    let worker_a = RedisStore::connect(server.url(), "shop").await.unwrap();
-    let worker_b = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let worker_a = one_partition(server.url()).await;
+    let worker_b = one_partition(server.url()).await;
     let a = worker_a.consumer("worker-a").await.unwrap();
     let b = worker_b.consumer("worker-b").await.unwrap();
 
-    let read = a.read(100, NO_WAIT).await.unwrap();
+    let read = a.read(&[0], 100, NO_WAIT).await.unwrap();
     assert_eq!(
         read.iter().map(|e| e.seq).collect::<Vec<_>>(),
         (1..=10).collect::<Vec<_>>()
     );
     // Each entry goes to one consumer: b gets none of a's.
-    assert!(b.read(100, NO_WAIT).await.unwrap().is_empty());
-    assert_eq!(a.ack(&[1, 2, 3, 4]).await.unwrap(), 4);
-    assert_eq!(a.pending().await.unwrap(), 6);
+    assert!(b.read(&[0], 100, NO_WAIT).await.unwrap().is_empty());
+    for seq in 1..=4 {
+        worker_a.mark_handled(seq).await.unwrap();
+    }
+    assert_eq!(a.pending(0).await.unwrap(), (6, 0));
+    assert_eq!(b.pending(0).await.unwrap(), (0, 6));
     // Worker a dies mid-handler: 5..=10 stay pending under its name.
     drop(a);
     drop(worker_a);
 
     // Not yet idle for a handler's time: a slow handler is not run twice at once.
     assert!(b
-        .claim_idle(Duration::from_secs(60), 100)
+        .claim_idle(0, Duration::from_secs(60), 100)
         .await
         .unwrap()
         .is_empty());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let claimed = b.claim_idle(Duration::from_millis(200), 100).await.unwrap();
+    let claimed = b
+        .claim_idle(0, Duration::from_millis(200), 100)
+        .await
+        .unwrap();
     assert_eq!(
         claimed.iter().map(|e| e.seq).collect::<Vec<_>>(),
         (5..=10).collect::<Vec<_>>()
     );
-    assert_eq!(b.ack(&[5, 6, 7, 8, 9, 10]).await.unwrap(), 6);
-    assert_eq!(b.pending().await.unwrap(), 0);
+    assert_eq!(b.pending(0).await.unwrap(), (6, 0));
+    for seq in 5..=10 {
+        worker_b.mark_handled(seq).await.unwrap();
+    }
+    assert_eq!(b.pending(0).await.unwrap(), (0, 0));
     // Handled: out of the journal, and their dedup keys now expire.
     assert!(ingress.unhandled().await.unwrap().is_empty());
     assert_eq!(
@@ -71,8 +89,6 @@ async fn a_dead_consumers_pending_deliveries_are_claimed_once_idle_and_handled_o
         .parse()
         .unwrap();
     assert!(ttl > 0, "{ttl}");
-    // An acknowledgement is counted once.
-    assert_eq!(b.ack(&[5]).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -80,13 +96,13 @@ async fn a_read_waits_for_the_next_delivery() {
     let Some(server) = RedisServer::start("workers-block") else {
         return;
     };
-    let ingress = RedisStore::connect(server.url(), "shop").await.unwrap();
-    let worker = RedisStore::connect(server.url(), "shop").await.unwrap();
+    let ingress = one_partition(server.url()).await;
+    let worker = one_partition(server.url()).await;
     let consumer = worker.consumer("w1").await.unwrap();
     // The same name again joins the same group, no error.
     let _again = worker.consumer("w1").await.unwrap();
     let waiting = tokio::spawn(async move {
-        let read = consumer.read(10, Duration::from_secs(5)).await.unwrap();
+        let read = consumer.read(&[0], 10, Duration::from_secs(5)).await.unwrap();
         (consumer, read)
     });
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -20,6 +20,9 @@ pub const DEFAULT_MAX_CONCURRENT_CHATS: usize = 128;
 pub const DEFAULT_SEND_QUEUE_CAPACITY: usize = 100;
 /// The default of [`Bot::shutdown_grace`].
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// The handler timeout of a bot on a Redis store when none is set: see
+/// [`Bot::handler_timeout`].
+pub const DEFAULT_WORKER_HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default of [`Bot::retention`]: a week.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The default of [`Bot::check_online_every`].
@@ -39,6 +42,7 @@ pub struct Bot {
     pub(crate) send_queue_capacity: usize,
     pub(crate) max_waiting: u64,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) handler_timeout: Option<Duration>,
     pub(crate) pacing: PacingConfig,
     pub(crate) check_online_every: Duration,
     pub(crate) retention: Duration,
@@ -72,6 +76,7 @@ impl Bot {
             send_queue_capacity: DEFAULT_SEND_QUEUE_CAPACITY,
             max_waiting: 10_000,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            handler_timeout: None,
             pacing: PacingConfig::default(),
             check_online_every: DEFAULT_CHECK_ONLINE_EVERY,
             retention: DEFAULT_RETENTION,
@@ -219,6 +224,16 @@ impl Bot {
     /// deliveries are answered 503 so that GeWe delivers them again later.
     pub fn max_waiting_deliveries(mut self, n: u64) -> Self {
         self.max_waiting = n.max(1);
+        self
+    }
+
+    /// The longest one handler may run: past it, it is stopped and counted as an error
+    /// (`handler_errors`), and its chat goes on. No limit by default; on a Redis store
+    /// [`DEFAULT_WORKER_HANDLER_TIMEOUT`], and it must be shorter than the workers' lease and
+    /// claim time, so that a delivery whose worker died is never taken over while its handler
+    /// may still run.
+    pub fn handler_timeout(mut self, limit: Duration) -> Self {
+        self.handler_timeout = Some(limit);
         self
     }
 

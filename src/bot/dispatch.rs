@@ -51,14 +51,19 @@ const DEVICE_LANE: &str = "device";
 /// The conversation an input belongs to.
 fn lane(input: &Input) -> String {
     match input {
-        Input::Event(event) => match event {
-            Event::ContactChanged(c) => c.user_name().map(|u| format!("contact:{u}")),
-            Event::ContactDeleted(c) => c.user_name().map(|u| format!("contact:{u}")),
-            other => other.chat_id().map(|c| format!("chat:{c}")),
-        }
-        .unwrap_or_else(|| DEVICE_LANE.to_owned()),
+        Input::Event(event) => conversation(event),
         Input::State(_) => DEVICE_LANE.to_owned(),
     }
+}
+
+/// The conversation of an event: its chat, the contact it changes, or the device itself.
+pub(crate) fn conversation(event: &Event) -> String {
+    match event {
+        Event::ContactChanged(c) => c.user_name().map(|u| format!("contact:{u}")),
+        Event::ContactDeleted(c) => c.user_name().map(|u| format!("contact:{u}")),
+        other => other.chat_id().map(|c| format!("chat:{c}")),
+    }
+    .unwrap_or_else(|| DEVICE_LANE.to_owned())
 }
 
 /// A running dispatcher: its input, and how to stop it.
@@ -127,6 +132,12 @@ async fn run(
             let (shared, routes) = (Arc::clone(&shared), Arc::clone(&routes));
             tasks.spawn(async move {
                 let seq = work.seq;
+                if !seq.is_none_or(|seq| shared.may_handle(seq)) {
+                    // Its partition's lease may have passed to another worker, which handles
+                    // it: it is neither run nor marked here.
+                    shared.stats.waiting.fetch_sub(1, Ordering::Relaxed);
+                    return (key, None);
+                }
                 run_one(shared, routes, work).await;
                 (key, seq)
             });
@@ -201,7 +212,22 @@ async fn run_one(shared: Arc<Shared>, routes: Arc<Routes>, work: Work) {
         async move { routes.handle(shared, seq, work.input).await }
     }));
     let stats = &shared.stats;
-    match handler.await {
+    let outcome = match shared.handler_timeout {
+        Some(limit) => match tokio::time::timeout(limit, handler).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // Dropping the handle aborted the handler.
+                bump(&stats.handler_errors);
+                tracing::warn!(
+                    limit_s = limit.as_secs_f64(),
+                    "gewe bot: a handler ran past its time limit and was stopped"
+                );
+                return;
+            }
+        },
+        None => handler.await,
+    };
+    match outcome {
         Ok(Ok(true)) => bump(&stats.handled),
         Ok(Ok(false)) => bump(&stats.unrouted),
         Ok(Err(error)) => {

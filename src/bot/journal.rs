@@ -1,7 +1,7 @@
 //! The bot's intake: each delivery is journaled and deduplicated in the store before GeWe gets
 //! its 200, then handed to the dispatcher.
 
-use super::dispatch::Item;
+use super::dispatch::{conversation, Item};
 use super::shared::Shared;
 use super::stats::bump;
 use super::store::{Delivery, Journaled};
@@ -25,7 +25,8 @@ impl Intake for Journal {
         Box::pin(async move {
             let stats = &self.shared.stats;
             let waiting = stats.waiting.load(Ordering::Relaxed);
-            if waiting >= self.max_waiting {
+            // With workers, what waits is in Redis, not in this process.
+            if !self.shared.has_workers() && waiting >= self.max_waiting {
                 bump(&stats.refused);
                 return Verdict::Refused(format!(
                     "{waiting} deliveries are waiting for their handlers"
@@ -43,14 +44,22 @@ impl Intake for Journal {
                     value,
                 } = incoming;
                 let stats = &shared.stats;
-                match shared
-                    .store
-                    .journal(Delivery::new(app_id, new_msg_id, body))
-                    .await
-                {
+                let mut delivery = Delivery::new(app_id, new_msg_id, body);
+                let value = if shared.has_workers() {
+                    // The workers read it from Redis; its conversation picks its partition.
+                    let event = crate::events::Event::from_value(value);
+                    delivery = delivery.in_conversation(conversation(&event));
+                    None
+                } else {
+                    Some(value)
+                };
+                match shared.store.journal(delivery).await {
                     Ok(Journaled::New(seq)) => {
-                        stats.waiting.fetch_add(1, Ordering::Relaxed);
                         bump(&stats.accepted);
+                        let Some(value) = value else {
+                            return Verdict::Accepted;
+                        };
+                        stats.waiting.fetch_add(1, Ordering::Relaxed);
                         // A closed dispatcher is shutting down: the delivery stays journaled and
                         // is handled on the next start.
                         let _ = dispatcher.send(Item::Delivery(Some(seq), value));

@@ -69,6 +69,8 @@ mod redis_group;
 mod redis_lease;
 #[cfg(feature = "redis")]
 mod redis_store;
+#[cfg(feature = "redis")]
+mod redis_worker;
 mod route;
 mod run;
 mod send;
@@ -79,7 +81,7 @@ pub mod store;
 
 pub use builder::{
     Bot, DEFAULT_CHECK_ONLINE_EVERY, DEFAULT_MAX_CONCURRENT_CHATS, DEFAULT_RETENTION,
-    DEFAULT_SEND_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_GRACE,
+    DEFAULT_SEND_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_GRACE, DEFAULT_WORKER_HANDLER_TIMEOUT,
 };
 pub use command::{split_command, BotCommands, CommandError};
 pub use context::Context;
@@ -91,10 +93,13 @@ pub use redis_group::{JournalConsumer, MAX_BLOCK, WORKER_GROUP};
 #[cfg(feature = "redis")]
 pub use redis_lease::Lease;
 #[cfg(feature = "redis")]
-pub use redis_store::{RedisStore, RedisStoreBuilder, DEFAULT_DEDUP_DAYS};
+pub use redis_store::{
+    RedisStore, RedisStoreBuilder, DEFAULT_CLAIM_AFTER, DEFAULT_DEDUP_DAYS, DEFAULT_LEASE,
+    DEFAULT_PARTITIONS,
+};
 pub use route::{FromEvent, HandlerError, HandlerResult, ImageMessage, TextMessage};
 pub use run::RunningBot;
 pub use send::Receipt;
-pub use settings::{Settings, DEFAULT_LISTEN, DEFAULT_STORE};
+pub use settings::{Role, Settings, DEFAULT_LISTEN, DEFAULT_STORE};
 pub use stats::BotStats;
 pub use store::{FileStore, Store};

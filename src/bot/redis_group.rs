@@ -1,57 +1,37 @@
-//! [`JournalConsumer`]: the journal read through a Redis consumer group, the base of workers
-//! that share one deployment's deliveries (feature `redis`).
+//! [`JournalConsumer`]: a worker's reads of the partitions' journals through the consumer group
+//! of a deployment's workers (feature `redis`).
 //!
-//! Each consumer reads new entries with `XREADGROUP`; an entry it read stays pending, under its
-//! name, until [`ack`](JournalConsumer::ack) (after the handler finished) acknowledges it,
-//! deletes it from the stream and starts its dedup key's expiry, in one script. The pending
-//! entries of a consumer that died are taken over by another with
+//! A consumer reads new entries of the partitions it holds with one `XREADGROUP` over their
+//! streams; an entry it read stays pending, under its name, until the worker marks it handled
+//! ([`Store::mark_handled`](super::Store::mark_handled)), which acknowledges it, deletes it from
+//! the stream and starts its dedup key's expiry, in one script. The pending entries of a
+//! consumer that died are taken over by the partition's next holder with
 //! [`claim_idle`](JournalConsumer::claim_idle) (`XAUTOCLAIM`), once they have been idle longer
 //! than any handler may run, so that a slow handler is never run twice at once.
-//!
-//! Handled entries are deleted, so the stream holds only what is not yet handled, and needs no
-//! trimming. The consumers do not yet keep one chat's events in order across workers: that
-//! needs the partitions of the worker step.
 
 use super::redis_store::{items, journal_entry, RedisStore};
 use super::store::{JournalEntry, StoreError};
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Script, Value};
+use redis::{AsyncConnectionConfig, Value};
 use std::fmt;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-/// The consumer group of a deployment's workers.
+/// The consumer group of a deployment's workers, on every partition's journal.
 pub const WORKER_GROUP: &str = "workers";
 
-/// KEYS: journal. ARGV: group, the dedup keys' lifetime (ms), then sequence numbers. Each
-/// entry is acknowledged, deleted, and its dedup key given its expiry.
-const ACK_SCRIPT: &str = r"
-local acked = 0
-for i = 3, #ARGV do
-  local id = '0-' .. ARGV[i]
-  local entry = redis.call('XRANGE', KEYS[1], id, id)
-  if #entry > 0 then
-    local fields = entry[1][2]
-    for j = 1, #fields, 2 do
-      if fields[j] == 'key' and fields[j + 1] ~= '' then
-        redis.call('PEXPIRE', fields[j + 1], ARGV[2])
-      end
-    end
-    redis.call('XDEL', KEYS[1], id)
-  end
-  acked = acked + redis.call('XACK', KEYS[1], ARGV[1], id)
-end
-return acked
-";
+/// The longest a read may block, so that a consumer notices a shutdown soon.
+pub const MAX_BLOCK: Duration = Duration::from_secs(10);
 
-/// One consumer of a deployment's journal in the group [`WORKER_GROUP`]:
+/// One consumer of a deployment's journals in the group [`WORKER_GROUP`]:
 /// [`RedisStore::consumer`].
 pub struct JournalConsumer {
     store: RedisStore,
     name: String,
-    journal: String,
-    /// Its own connection: a blocking `XREADGROUP` holds up every command behind it.
-    reads: Mutex<MultiplexedConnection>,
+    /// Its own connection, since a blocking `XREADGROUP` holds up every command behind it;
+    /// dropped on an error and opened again at the next read, so reads resume once Redis is
+    /// back.
+    reads: Mutex<Option<MultiplexedConnection>>,
 }
 
 impl fmt::Debug for JournalConsumer {
@@ -63,16 +43,13 @@ impl fmt::Debug for JournalConsumer {
     }
 }
 
-/// The longest a read may block, so that a consumer notices a shutdown soon.
-pub const MAX_BLOCK: Duration = Duration::from_secs(10);
-
 impl RedisStore {
-    /// A consumer named `name` (unique among the deployment's live workers: a restarted
-    /// worker may take its old name back, and with it its pending entries) in the group
-    /// [`WORKER_GROUP`], created when missing, from the journal's first entry.
+    /// A consumer named `name` in the group [`WORKER_GROUP`]. Names must be unique among the
+    /// deployment's live workers; a worker takes a new one each time it starts, and its
+    /// predecessor's pending entries are claimed by idle time.
     ///
     /// # Errors
-    /// `name` is empty; Redis cannot be reached or refuses the group.
+    /// `name` is empty or holds a space; Redis cannot be reached.
     pub async fn consumer(&self, name: impl Into<String>) -> Result<JournalConsumer, StoreError> {
         let name = name.into();
         let op = "join the workers' consumer group";
@@ -82,34 +59,21 @@ impl RedisStore {
                 format!("the consumer name {name:?} must be non-empty, without spaces"),
             ));
         }
-        let journal = self.key("journal");
-        let created: Result<(), _> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(&journal)
-            .arg(WORKER_GROUP)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut self.conn())
-            .await;
-        match created {
-            Ok(()) => {}
-            Err(e) if e.code() == Some("BUSYGROUP") => {}
-            Err(e) => return Err(self.error(op, e)),
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_response_timeout(Some(MAX_BLOCK + Duration::from_secs(5)))
-            .set_connection_timeout(Some(Duration::from_secs(2)));
-        let reads = self
-            .client()
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| self.error(op, e))?;
+        let reads = self.read_connection().await.map_err(|e| self.error(op, e))?;
         Ok(JournalConsumer {
             store: self.clone(),
             name,
-            journal,
-            reads: Mutex::new(reads),
+            reads: Mutex::new(Some(reads)),
         })
+    }
+
+    async fn read_connection(&self) -> redis::RedisResult<MultiplexedConnection> {
+        let config = AsyncConnectionConfig::new()
+            .set_response_timeout(Some(MAX_BLOCK + Duration::from_secs(5)))
+            .set_connection_timeout(Some(Duration::from_secs(2)));
+        self.client()
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
     }
 }
 
@@ -119,37 +83,61 @@ impl JournalConsumer {
         &self.name
     }
 
-    /// Up to `count` entries no consumer has read yet, in journal order, waiting up to
-    /// `block` (at most [`MAX_BLOCK`]) when there are none. They stay pending under this
-    /// consumer until [`ack`](Self::ack).
+    /// Up to `count` entries of each of `partitions` that no consumer has read yet, each
+    /// partition's in journal order, waiting up to `block` (at most [`MAX_BLOCK`]) when there
+    /// are none. They stay pending under this consumer until marked handled.
     ///
     /// # Errors
-    /// Redis cannot be reached, or the group is gone.
+    /// Redis cannot be reached, or a group is gone.
     pub async fn read(
         &self,
+        partitions: &[u32],
         count: usize,
         block: Duration,
     ) -> Result<Vec<JournalEntry>, StoreError> {
         let op = "read the journal as a worker";
+        if partitions.is_empty() {
+            tokio::time::sleep(block.min(MAX_BLOCK)).await;
+            return Ok(Vec::new());
+        }
         // At least 1 ms: `BLOCK 0` waits forever.
         let block = u64::try_from(block.min(MAX_BLOCK).as_millis())
             .unwrap_or(1)
             .max(1);
-        let reply: Value = redis::cmd("XREADGROUP")
-            .arg("GROUP")
+        let mut cmd = redis::cmd("XREADGROUP");
+        cmd.arg("GROUP")
             .arg(WORKER_GROUP)
             .arg(&self.name)
             .arg("COUNT")
             .arg(count.max(1))
             .arg("BLOCK")
             .arg(block)
-            .arg("STREAMS")
-            .arg(&self.journal)
-            .arg(">")
-            .query_async(&mut *self.reads.lock().await)
-            .await
-            .map_err(|e| self.store.error(op, e))?;
-        // [[stream, [entry, …]]], or nil when the block ran out.
+            .arg("STREAMS");
+        for partition in partitions {
+            cmd.arg(self.store.journal_key(*partition));
+        }
+        for _ in partitions {
+            cmd.arg(">");
+        }
+        let mut reads = self.reads.lock().await;
+        let conn = match &mut *reads {
+            Some(conn) => conn,
+            None => reads.insert(
+                self.store
+                    .read_connection()
+                    .await
+                    .map_err(|e| self.store.error(op, e))?,
+            ),
+        };
+        let reply: Value = match cmd.query_async(conn).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                *reads = None;
+                return Err(self.store.error(op, e));
+            }
+        };
+        drop(reads);
+        // [[stream, [entry, …]], …], or nil when the block ran out.
         let mut out = Vec::new();
         for stream in items(reply).map_err(|e| self.store.error(op, e))? {
             let mut parts = items(stream)
@@ -163,41 +151,27 @@ impl JournalConsumer {
         Ok(out)
     }
 
-    /// Acknowledges the handled entries `seqs`: each leaves the pending list and the stream,
-    /// and its dedup key starts to expire, all in one step. Returns how many were pending.
-    ///
-    /// # Errors
-    /// Redis cannot be reached.
-    pub async fn ack(&self, seqs: &[u64]) -> Result<u64, StoreError> {
-        let script = Script::new(ACK_SCRIPT);
-        let mut call = script.key(&self.journal);
-        call.arg(WORKER_GROUP).arg(self.store.dedup_ttl_ms());
-        for seq in seqs {
-            call.arg(*seq);
-        }
-        call.invoke_async(&mut self.store.conn())
-            .await
-            .map_err(|e| self.store.error("acknowledge handled deliveries", e))
-    }
-
-    /// Takes over, in journal order, up to `count` entries pending under any consumer for at
-    /// least `min_idle` (`XAUTOCLAIM`): those of a worker that died mid-handler. `min_idle`
-    /// must be longer than a handler may run, or a slow handler's delivery runs twice at once.
+    /// Takes over, in journal order, up to `count` entries of `partition` pending under any
+    /// consumer for at least `min_idle` (`XAUTOCLAIM`): those of a worker that died
+    /// mid-handler. `min_idle` must be longer than a handler may run, or a slow handler's
+    /// delivery runs twice at once.
     ///
     /// # Errors
     /// Redis cannot be reached.
     pub async fn claim_idle(
         &self,
+        partition: u32,
         min_idle: Duration,
         count: usize,
     ) -> Result<Vec<JournalEntry>, StoreError> {
         let op = "claim a dead worker's deliveries";
         let idle = u64::try_from(min_idle.as_millis()).unwrap_or(u64::MAX);
+        let journal = self.store.journal_key(partition);
         let mut out = Vec::new();
         let mut cursor = "0-0".to_owned();
         loop {
             let reply: Value = redis::cmd("XAUTOCLAIM")
-                .arg(&self.journal)
+                .arg(&journal)
                 .arg(WORKER_GROUP)
                 .arg(&self.name)
                 .arg(idle)
@@ -235,26 +209,41 @@ impl JournalConsumer {
         }
     }
 
-    /// How many entries are pending in the group, under any consumer.
+    /// How many entries of `partition` are pending: `(under this consumer, under others)`.
     ///
     /// # Errors
     /// Redis cannot be reached.
-    pub async fn pending(&self) -> Result<u64, StoreError> {
+    pub async fn pending(&self, partition: u32) -> Result<(u64, u64), StoreError> {
+        let op = "count pending deliveries";
         let reply: Value = redis::cmd("XPENDING")
-            .arg(&self.journal)
+            .arg(self.store.journal_key(partition))
             .arg(WORKER_GROUP)
             .query_async(&mut self.store.conn())
             .await
-            .map_err(|e| self.store.error("count pending deliveries", e))?;
-        match items(reply)
-            .map_err(|e| self.store.error("count pending deliveries", e))?
-            .first()
-        {
-            Some(Value::Int(n)) => Ok(u64::try_from(*n).unwrap_or(0)),
-            other => Err(self.store.error(
-                "count pending deliveries",
-                format!("XPENDING answered {other:?}"),
-            )),
+            .map_err(|e| self.store.error(op, e))?;
+        // [count, first id, last id, [[consumer, count], …] or nil]
+        let parts = items(reply).map_err(|e| self.store.error(op, e))?;
+        let (mut mine, mut others) = (0, 0);
+        if let Some(consumers) = parts.into_iter().nth(3) {
+            for consumer in items(consumers).map_err(|e| self.store.error(op, e))? {
+                let pair = items(consumer).map_err(|e| self.store.error(op, e))?;
+                let text = |v: &Value| match v {
+                    Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                    Value::SimpleString(s) => s.clone(),
+                    Value::Int(n) => n.to_string(),
+                    _ => String::new(),
+                };
+                let (Some(name), Some(count)) = (pair.first(), pair.get(1)) else {
+                    continue;
+                };
+                let count: u64 = text(count).parse().unwrap_or(0);
+                if text(name) == self.name {
+                    mine += count;
+                } else {
+                    others += count;
+                }
+            }
         }
+        Ok((mine, others))
     }
 }

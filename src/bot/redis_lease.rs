@@ -103,6 +103,11 @@ impl Lease {
         self.token
     }
 
+    /// The lease's value in Redis, `TOKEN:HOLDER`: what a fenced write compares.
+    pub(crate) fn value(&self) -> &str {
+        &self.value
+    }
+
     /// Extends the lease to `ttl` from now; `false` when it expired and is no longer this
     /// holder's under this token: the holder must stop acting on what it guards.
     ///

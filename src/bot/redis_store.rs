@@ -11,8 +11,11 @@
 //! |---|---|---|
 //! | `device` | string | the [`DeviceRecord`], as JSON |
 //! | `secret_path` | string | the webhook's secret path segment |
-//! | `next_seq` | string (counter) | the last journal sequence number given |
-//! | `journal` | stream | the deliveries not yet handled, entry id `0-SEQ`, fields `body`, `key` (the dedup key's name), `at` (ms) |
+//! | `partitions` | string | the number of partitions `P`, fixed by the first process of the deployment |
+//! | `next_seq` | string (counter) | the last journal counter given; a delivery's sequence number is `counter × P + partition` |
+//! | `journal:{p}` | stream | partition `p`'s deliveries not yet handled, entry id `0-SEQ`, fields `body`, `key` (the dedup key's name), `at` (ms); consumer group `workers` |
+//! | `lease:partition:{p}` | string | the lease of the worker handling partition `p`: `TOKEN:WORKER` |
+//! | `workers` | sorted set | the live workers, scored by their last heartbeat (ms) |
 //! | `seen:{Appid}/{NewMsgId}` | string | a dedup key, holding its sequence number |
 //! | `sends` | hash | `DELIVERY:INDEX` → the [`SendRecord`] as begun, as JSON |
 //! | `send_outcomes` | hash | `DELIVERY:INDEX` → its [`SendOutcome`], as JSON |
@@ -20,9 +23,11 @@
 //!
 //! # Why a stream, and why scripts
 //!
-//! The journal is a Redis Stream so that workers can later consume it through a consumer group
-//! (`XREADGROUP`, `XACK`, `XAUTOCLAIM`); an entry's id is `0-SEQ`, so a sequence number and its
-//! entry name each other. Journaling is one Lua script: the dedup check, the sequence number,
+//! The journal is one Redis Stream per partition, consumed by the workers through the consumer
+//! group `workers` (`XREADGROUP`, `XACK`, `XAUTOCLAIM`). A conversation (`Appid` and chat) always
+//! lands in the same partition, and a partition is handled by one worker at a time, so one
+//! chat's order holds across workers. An entry's id is `0-SEQ`, and a sequence number names its
+//! partition (`SEQ mod P`), so a sequence number and its entry name each other. Journaling is one Lua script: the dedup check, the sequence number,
 //! the `XADD` and the dedup key run as one step on the server, with the `XADD` before the key,
 //! so a delivery is never marked seen without being appended (a script that fails midway does
 //! not roll back what it did). A dedup key has no expiry while its delivery waits; marking the
@@ -47,11 +52,24 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, oneshot};
 
+use super::redis_group::WORKER_GROUP;
+
 /// How long dedup keys are kept after their delivery is handled, by default.
 pub const DEFAULT_DEDUP_DAYS: u32 = 7;
 
 /// The most marks one script call takes, so that one call stays short on the server.
 const MAX_MARKS: usize = 512;
+
+/// How many partitions a deployment's conversations are spread over, by default: enough for a
+/// dozen workers to share them evenly.
+pub const DEFAULT_PARTITIONS: u32 = 16;
+
+/// The default lease of a worker on a partition: see [`RedisStoreBuilder::lease`].
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// The default time before a delivery read by a worker may be claimed by another: see
+/// [`RedisStoreBuilder::claim_after`].
+pub const DEFAULT_CLAIM_AFTER: Duration = Duration::from_secs(60);
 
 /// How many journal entries one `XRANGE` reads.
 const PAGE: usize = 1000;
@@ -61,44 +79,57 @@ const PAGE: usize = 1000;
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// KEYS: journal, next_seq, [seen key]. ARGV: body, the seen key's name or "", now (ms).
-/// Returns the new sequence number, or 0 for a duplicate.
+/// KEYS: the partition's journal, next_seq, [seen key]. ARGV: body, the seen key's name or "",
+/// now (ms), the number of partitions, the partition. Returns the new sequence number, or 0 for
+/// a duplicate.
 const JOURNAL_SCRIPT: &str = r"
 if #KEYS == 3 and redis.call('EXISTS', KEYS[3]) == 1 then
   return 0
 end
-local seq = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], '0-' .. seq, 'body', ARGV[1], 'key', ARGV[2], 'at', ARGV[3])
+local seq = redis.call('INCR', KEYS[2]) * tonumber(ARGV[4]) + tonumber(ARGV[5])
+redis.call('XADD', KEYS[1], '0-' .. string.format('%d', seq), 'body', ARGV[1], 'key', ARGV[2], 'at', ARGV[3])
 if #KEYS == 3 then
   redis.call('SET', KEYS[3], seq)
 end
 return seq
 ";
 
-/// KEYS: journal. ARGV: the dedup keys' lifetime (ms), then sequence numbers, in the order the
-/// marks were asked for. Each entry is deleted and its dedup key given its expiry. The key's
-/// name comes from the entry: one hash tag holds them all, so this stays valid on a cluster.
+/// ARGV: the dedup keys' lifetime (ms), the key prefix, then for each mark, in the order they
+/// were asked for: its sequence number, its partition, and the fence (the partition lease's
+/// value the marking worker holds, or "" outside a worker). A fenced mark whose lease is no
+/// longer that value is refused (-1): the partition is another worker's now. Otherwise the
+/// entry is acknowledged in the group, deleted, and its dedup key given its expiry (1). The
+/// keys' names are built here: one hash tag holds them all, so this stays valid on a cluster.
 const MARK_SCRIPT: &str = r"
-local done = 0
-for i = 2, #ARGV do
+local out = {}
+local prefix = ARGV[2]
+for i = 3, #ARGV, 3 do
   local id = '0-' .. ARGV[i]
-  local entry = redis.call('XRANGE', KEYS[1], id, id)
-  if #entry > 0 then
-    local fields = entry[1][2]
-    for j = 1, #fields, 2 do
-      if fields[j] == 'key' and fields[j + 1] ~= '' then
-        redis.call('PEXPIRE', fields[j + 1], ARGV[1])
+  local journal = prefix .. 'journal:' .. ARGV[i + 1]
+  local fence = ARGV[i + 2]
+  if fence ~= '' and redis.call('GET', prefix .. 'lease:partition:' .. ARGV[i + 1]) ~= fence then
+    out[#out + 1] = -1
+  else
+    local entry = redis.call('XRANGE', journal, id, id)
+    if #entry > 0 then
+      local fields = entry[1][2]
+      for j = 1, #fields, 2 do
+        if fields[j] == 'key' and fields[j + 1] ~= '' then
+          redis.call('PEXPIRE', fields[j + 1], ARGV[1])
+        end
       end
+      redis.call('XDEL', journal, id)
     end
-    redis.call('XDEL', KEYS[1], id)
-    done = done + 1
+    redis.call('XACK', journal, 'workers', id)
+    out[#out + 1] = 1
   end
 end
-return done
+return out
 ";
 
-/// KEYS: secret_path. ARGV: the candidate. Returns the stored path.
-const SECRET_SCRIPT: &str = r"
+/// KEYS: a key set once (the secret path, the partition count). ARGV: the candidate. Returns
+/// the stored value.
+const KEEP_FIRST_SCRIPT: &str = r"
 local stored = redis.call('GET', KEYS[1])
 if stored then
   return stored
@@ -107,9 +138,13 @@ redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 ";
 
-/// KEYS: sends, send_outcomes. ARGV: field, record. Returns nil when the send is new (and now
-/// recorded), else {record, outcome or false}.
+/// KEYS: sends, send_outcomes, [the partition's lease]. ARGV: field, record, [the fence].
+/// Returns -1 when the lease is no longer the fence (another worker has the partition), nil
+/// when the send is new (and now recorded), else {record, outcome or false}.
 const BEGIN_SEND_SCRIPT: &str = r"
+if #KEYS == 3 and redis.call('GET', KEYS[3]) ~= ARGV[3] then
+  return -1
+end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   return nil
 end
@@ -143,20 +178,34 @@ struct Inner {
     client: redis::Client,
     conn: ConnectionManager,
     dedup_ttl_ms: u64,
+    partitions: u32,
+    lease: Duration,
+    claim_after: Duration,
+    /// The partition leases this process holds or held, as worker: the fences its marks and
+    /// sends carry. A lost lease keeps its stale value, so that late writes are refused.
+    fences: std::sync::Mutex<std::collections::HashMap<u32, Fence>>,
     /// Marks, queued in the order they were asked for, to the task that runs them.
-    marks: mpsc::UnboundedSender<Mark>,
+    marks: mpsc::UnboundedSender<(u32, Mark)>,
     scripts: Scripts,
+}
+
+/// A partition lease as this process last held it.
+struct Fence {
+    value: String,
+    /// Past this instant the lease may have expired: handlers of the partition no longer start.
+    valid_until: std::time::Instant,
 }
 
 struct Scripts {
     journal: Script,
-    secret: Script,
+    keep_first: Script,
     begin_send: Script,
     finish_send: Script,
 }
 
 struct Mark {
     seq: u64,
+    fence: Option<String>,
     reply: oneshot::Sender<Result<(), String>>,
 }
 
@@ -185,6 +234,14 @@ impl Keys {
         format!("{}{name}", self.prefix)
     }
 
+    fn journal(&self, partition: u32) -> String {
+        format!("{}journal:{partition}", self.prefix)
+    }
+
+    fn partition_lease(&self, partition: u32) -> String {
+        format!("{}lease:partition:{partition}", self.prefix)
+    }
+
     fn seen(&self, dedup: &str) -> String {
         format!("{}seen:{dedup}", self.prefix)
     }
@@ -200,9 +257,38 @@ pub struct RedisStoreBuilder {
     url: String,
     deployment: String,
     dedup_days: u32,
+    partitions: u32,
+    lease: Duration,
+    claim_after: Duration,
 }
 
 impl RedisStoreBuilder {
+    /// How many partitions the conversations are spread over (default [`DEFAULT_PARTITIONS`]):
+    /// the most workers that can handle deliveries at once. Fixed by the deployment's first
+    /// process: a process asking for another number refuses to start.
+    pub fn partitions(mut self, partitions: u32) -> Self {
+        self.partitions = partitions;
+        self
+    }
+
+    /// How long a worker's lease on a partition lasts without renewal (default
+    /// [`DEFAULT_LEASE`]); a worker renews it every third of that. When a worker dies, its
+    /// partitions pass to the others once their leases expire. Must be longer than the bot's
+    /// [handler timeout](super::Bot::handler_timeout).
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How long a delivery read by a worker stays its own before another worker may claim it
+    /// (`XAUTOCLAIM`'s idle time; default [`DEFAULT_CLAIM_AFTER`]). Must be longer than the
+    /// bot's [handler timeout](super::Bot::handler_timeout), so that a slow handler is never
+    /// run twice at once.
+    pub fn claim_after(mut self, idle: Duration) -> Self {
+        self.claim_after = idle;
+        self
+    }
+
     /// How many days a dedup key is kept after its delivery is handled (default
     /// [`DEFAULT_DEDUP_DAYS`]). GeWe redelivers within minutes; a week also covers a replay.
     pub fn dedup_days(mut self, days: u32) -> Self {
@@ -231,6 +317,20 @@ impl RedisStoreBuilder {
                     .into(),
             ));
         }
+        if self.partitions == 0 || self.partitions > 1024 {
+            return Err(fail(
+                "use the partitions",
+                format!("{} partitions: give 1 to 1024", self.partitions),
+            ));
+        }
+        for (name, value) in [("lease", self.lease), ("claim_after", self.claim_after)] {
+            if value < Duration::from_millis(10) {
+                return Err(fail(
+                    "use the worker settings",
+                    format!("{name} is {value:?}: give at least 10 ms"),
+                ));
+            }
+        }
         if !self.url.starts_with("redis://") {
             return Err(fail(
                 "parse the URL",
@@ -248,15 +348,48 @@ impl RedisStoreBuilder {
             .await
             .map_err(|e| StoreError::new("connect", location.clone(), e))?;
         warn_unless_durable(&mut conn.clone(), &location).await;
-        let (marks, queue) = mpsc::unbounded_channel();
         let keys = Keys::new(&self.deployment);
+        let keep_first = Script::new(KEEP_FIRST_SCRIPT);
+        let stored: String = keep_first
+            .key(keys.key("partitions"))
+            .arg(self.partitions)
+            .invoke_async(&mut conn.clone())
+            .await
+            .map_err(|e| StoreError::new("read the partitions", location.clone(), e))?;
+        if stored != self.partitions.to_string() {
+            return Err(fail(
+                "use the partitions",
+                format!(
+                    "the deployment has {stored} partitions, this process asks for {}: a \
+                     conversation's partition would change and its order break; use {stored}",
+                    self.partitions
+                ),
+            ));
+        }
+        for partition in 0..self.partitions {
+            let created: Result<(), _> = redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(keys.journal(partition))
+                .arg(WORKER_GROUP)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query_async(&mut conn.clone())
+                .await;
+            match created {
+                Ok(()) => {}
+                Err(e) if e.code() == Some("BUSYGROUP") => {}
+                Err(e) => {
+                    return Err(StoreError::new(
+                        "create the workers' group",
+                        location.clone(),
+                        e,
+                    ))
+                }
+            }
+        }
+        let (marks, queue) = mpsc::unbounded_channel();
         let dedup_ttl_ms = u64::from(self.dedup_days) * 86_400_000;
-        tokio::spawn(run_marks(
-            conn.clone(),
-            keys.key("journal"),
-            dedup_ttl_ms,
-            queue,
-        ));
+        tokio::spawn(run_marks(conn.clone(), keys.clone(), dedup_ttl_ms, queue));
         Ok(RedisStore {
             inner: Arc::new(Inner {
                 location,
@@ -264,10 +397,14 @@ impl RedisStoreBuilder {
                 client,
                 conn,
                 dedup_ttl_ms,
+                partitions: self.partitions,
+                lease: self.lease,
+                claim_after: self.claim_after,
+                fences: std::sync::Mutex::default(),
                 marks,
                 scripts: Scripts {
                     journal: Script::new(JOURNAL_SCRIPT),
-                    secret: Script::new(SECRET_SCRIPT),
+                    keep_first,
                     begin_send: Script::new(BEGIN_SEND_SCRIPT),
                     finish_send: Script::new(FINISH_SEND_SCRIPT),
                 },
@@ -286,6 +423,9 @@ impl RedisStore {
             url: url.into(),
             deployment: deployment.into(),
             dedup_days: DEFAULT_DEDUP_DAYS,
+            partitions: DEFAULT_PARTITIONS,
+            lease: DEFAULT_LEASE,
+            claim_after: DEFAULT_CLAIM_AFTER,
         }
     }
 
@@ -331,8 +471,75 @@ impl RedisStore {
         self.inner.keys.key(name)
     }
 
-    pub(super) fn dedup_ttl_ms(&self) -> u64 {
-        self.inner.dedup_ttl_ms
+    /// How many partitions the deployment's conversations are spread over.
+    pub fn partitions(&self) -> u32 {
+        self.inner.partitions
+    }
+
+    /// A worker's lease on a partition.
+    pub fn lease(&self) -> Duration {
+        self.inner.lease
+    }
+
+    /// How long a delivery read by a worker stays its own before another may claim it.
+    pub fn claim_after(&self) -> Duration {
+        self.inner.claim_after
+    }
+
+    /// The partition of `conversation` of device `app_id`: FNV-1a, which every process and
+    /// version computes alike (std's hasher promises neither).
+    pub(crate) fn partition_of(&self, app_id: &str, conversation: &str) -> u32 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in app_id.bytes().chain([b'\n']).chain(conversation.bytes()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        u32::try_from(hash % u64::from(self.inner.partitions)).unwrap_or(0)
+    }
+
+    /// The partition of a sequence number.
+    pub(crate) fn partition_of_seq(&self, seq: u64) -> u32 {
+        u32::try_from(seq % u64::from(self.inner.partitions)).unwrap_or(0)
+    }
+
+    /// Keeps `value` as the fence of `partition`, valid until `until`.
+    pub(crate) fn set_fence(&self, partition: u32, value: String, until: std::time::Instant) {
+        crate::lock::lock(&self.inner.fences).insert(
+            partition,
+            Fence {
+                value,
+                valid_until: until,
+            },
+        );
+    }
+
+    /// Ends the fence of `partition` now: its handlers no longer start, its writes are refused.
+    pub(crate) fn expire_fence(&self, partition: u32) {
+        if let Some(fence) = crate::lock::lock(&self.inner.fences).get_mut(&partition) {
+            fence.valid_until = std::time::Instant::now();
+        }
+    }
+
+    /// The fence a write for delivery `seq` carries; `None` outside a worker.
+    fn fence_of(&self, seq: u64) -> Option<String> {
+        let partition = self.partition_of_seq(seq);
+        crate::lock::lock(&self.inner.fences)
+            .get(&partition)
+            .map(|fence| fence.value.clone())
+    }
+
+    /// Whether this process may still start the handler of delivery `seq`: true outside a
+    /// worker, and while its partition's lease is surely held.
+    pub(crate) fn may_handle(&self, seq: u64) -> bool {
+        let partition = self.partition_of_seq(seq);
+        crate::lock::lock(&self.inner.fences)
+            .get(&partition)
+            .is_none_or(|fence| std::time::Instant::now() < fence.valid_until)
+    }
+
+    /// The name of partition `partition`'s journal.
+    pub(super) fn journal_key(&self, partition: u32) -> String {
+        self.inner.keys.journal(partition)
     }
 }
 
@@ -392,25 +599,34 @@ fn check_deployment(name: &str) -> Result<(), String> {
 /// order, as one script, which the server runs as one step. Ends when the store is dropped.
 async fn run_marks(
     mut conn: ConnectionManager,
-    journal: String,
+    keys: Keys,
     ttl_ms: u64,
-    mut queue: mpsc::UnboundedReceiver<Mark>,
+    mut queue: mpsc::UnboundedReceiver<(u32, Mark)>,
 ) {
     let script = Script::new(MARK_SCRIPT);
     let mut batch = Vec::new();
     while queue.recv_many(&mut batch, MAX_MARKS).await > 0 {
-        let mut call = script.key(&journal);
-        call.arg(ttl_ms);
-        for mark in &batch {
-            call.arg(mark.seq);
+        let mut call = script.prepare_invoke();
+        call.arg(ttl_ms).arg(&keys.prefix);
+        for (partition, mark) in &batch {
+            call.arg(mark.seq)
+                .arg(*partition)
+                .arg(mark.fence.as_deref().unwrap_or(""));
         }
-        let result: Result<(), String> = call
-            .invoke_async::<i64>(&mut conn)
+        let result: Result<Vec<i64>, String> = call
+            .invoke_async::<Vec<i64>>(&mut conn)
             .await
-            .map(|_| ())
             .map_err(|e| e.to_string());
-        for mark in batch.drain(..) {
-            let _ = mark.reply.send(result.clone());
+        for (i, (partition, mark)) in batch.drain(..).enumerate() {
+            let answer = match &result {
+                Ok(codes) if codes.get(i) == Some(&-1) => Err(format!(
+                    "partition {partition} is another worker's now (its lease expired): \
+                     that worker handles the delivery"
+                )),
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = mark.reply.send(answer);
         }
     }
 }
@@ -537,7 +753,7 @@ impl Store for RedisStore {
         Box::pin(async move {
             self.inner
                 .scripts
-                .secret
+                .keep_first
                 .key(self.inner.keys.key("secret_path"))
                 .arg(candidate)
                 .invoke_async(&mut self.conn())
@@ -550,14 +766,20 @@ impl Store for RedisStore {
         Box::pin(async move {
             let keys = &self.inner.keys;
             let seen = delivery.key().map(|key| keys.seen(&key));
-            let mut call = self.inner.scripts.journal.key(keys.key("journal"));
+            let partition = self.partition_of(
+                delivery.app_id.as_deref().unwrap_or(""),
+                delivery.conversation.as_deref().unwrap_or(""),
+            );
+            let mut call = self.inner.scripts.journal.key(keys.journal(partition));
             call.key(keys.key("next_seq"));
             if let Some(seen) = &seen {
                 call.key(seen);
             }
             call.arg(delivery.body.as_ref())
                 .arg(seen.as_deref().unwrap_or(""))
-                .arg(ms_since_epoch(SystemTime::now()));
+                .arg(ms_since_epoch(SystemTime::now()))
+                .arg(self.inner.partitions)
+                .arg(partition);
             let seq: u64 = call
                 .invoke_async(&mut self.conn())
                 .await
@@ -573,7 +795,16 @@ impl Store for RedisStore {
         // Queued now, at the call, not when the future is first polled: the queue's order is
         // the order of the calls, which is the order the marks take effect in.
         let (reply, answer) = oneshot::channel();
-        let queued = self.inner.marks.send(Mark { seq, reply }).is_ok();
+        let mark = Mark {
+            seq,
+            fence: self.fence_of(seq),
+            reply,
+        };
+        let queued = self
+            .inner
+            .marks
+            .send((self.partition_of_seq(seq), mark))
+            .is_ok();
         Box::pin(async move {
             let op = "mark a delivery handled";
             if !queued {
@@ -590,28 +821,37 @@ impl Store for RedisStore {
         Box::pin(async move {
             let op = "read the journal";
             let mut out = Vec::new();
-            let mut start = "-".to_owned();
-            loop {
-                let page: Value = redis::cmd("XRANGE")
-                    .arg(self.inner.keys.key("journal"))
-                    .arg(&start)
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(PAGE)
-                    .query_async(&mut self.conn())
-                    .await
-                    .map_err(|e| self.error(op, e))?;
-                let entries = items(page).map_err(|e| self.error(op, e))?;
-                let full = entries.len() >= PAGE;
-                for entry in entries {
-                    out.push(journal_entry(entry).map_err(|e| self.error(op, e))?);
-                }
-                match out.last() {
-                    // An exclusive start, `(0-SEQ`, reads past the last entry.
-                    Some(last) if full => start = format!("(0-{}", last.seq),
-                    _ => return Ok(out),
+            for partition in 0..self.inner.partitions {
+                let journal = self.inner.keys.journal(partition);
+                let mut start = "-".to_owned();
+                loop {
+                    let page: Value = redis::cmd("XRANGE")
+                        .arg(&journal)
+                        .arg(&start)
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(PAGE)
+                        .query_async(&mut self.conn())
+                        .await
+                        .map_err(|e| self.error(op, e))?;
+                    let entries = items(page).map_err(|e| self.error(op, e))?;
+                    let full = entries.len() >= PAGE;
+                    let before = out.len();
+                    for entry in entries {
+                        out.push(journal_entry(entry).map_err(|e| self.error(op, e))?);
+                    }
+                    match out.last() {
+                        // An exclusive start, `(0-SEQ`, reads past the last entry.
+                        Some(last) if full && out.len() > before => {
+                            start = format!("(0-{}", last.seq)
+                        }
+                        _ => break,
+                    }
                 }
             }
+            // Sequence numbers are given in delivery order across partitions.
+            out.sort_by_key(|entry| entry.seq);
+            Ok(out)
         })
     }
 
@@ -620,17 +860,30 @@ impl Store for RedisStore {
             let op = "record a send";
             let record = json(&send).map_err(|e| self.error(op, e))?;
             let keys = &self.inner.keys;
-            let found: Value = self
-                .inner
-                .scripts
-                .begin_send
-                .key(keys.key("sends"))
-                .key(keys.key("send_outcomes"))
-                .arg(send_field(key))
-                .arg(record)
+            let mut call = self.inner.scripts.begin_send.key(keys.key("sends"));
+            call.key(keys.key("send_outcomes"));
+            let fence = self.fence_of(key.delivery);
+            if fence.is_some() {
+                call.key(keys.partition_lease(self.partition_of_seq(key.delivery)));
+            }
+            call.arg(send_field(key)).arg(record);
+            if let Some(fence) = &fence {
+                call.arg(fence);
+            }
+            let found: Value = call
                 .invoke_async(&mut self.conn())
                 .await
                 .map_err(|e| self.error(op, e))?;
+            if found == Value::Int(-1) {
+                return Err(self.error(
+                    op,
+                    format!(
+                        "partition {} is another worker's now (its lease expired): that worker \
+                         handles the delivery, and this send does not go out",
+                        self.partition_of_seq(key.delivery)
+                    ),
+                ));
+            }
             let found = items(found).map_err(|e| self.error(op, e))?;
             match found.as_slice() {
                 [] => Ok(SendSlot::Fresh),
@@ -758,7 +1011,7 @@ impl Store for RedisStore {
                     }
                     let id = format!("0-{}", key.delivery);
                     let waiting: Value = redis::cmd("XRANGE")
-                        .arg(keys.key("journal"))
+                        .arg(keys.journal(self.partition_of_seq(key.delivery)))
                         .arg(&id)
                         .arg(&id)
                         .query_async(&mut conn)

@@ -6,7 +6,7 @@ use super::error::BotError;
 use super::file_store::FileStore;
 use super::health::{watch_over, DeviceState};
 use super::journal::Journal;
-use super::settings::{callback_path, DEFAULT_STORE};
+use super::settings::{callback_path, Role, DEFAULT_STORE};
 use super::shared::{log_in, LoginSettings, Shared};
 use super::stats::{bump, BotStats};
 use super::store::{DeviceRecord, Store, StoreError};
@@ -26,6 +26,9 @@ const SECRET_LEN: usize = 32;
 /// A bot set up, before its webhook is served.
 struct Prepared {
     shared: Arc<Shared>,
+    role: Role,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    max_waiting: u64,
     dispatcher: Dispatcher,
     webhook: WebhookBuilder,
     callback_url: Option<String>,
@@ -73,6 +76,9 @@ impl Bot {
     /// or GeWe refused the callback URL.
     pub async fn start(self) -> crate::Result<RunningBot> {
         let mut prepared = self.prepare().await?;
+        if !prepared.role.serves_webhook() {
+            return finish_start(prepared, None, None).await;
+        }
         let webhook = std::mem::replace(&mut prepared.webhook, WebhookServer::builder())
             .start()
             .await
@@ -81,7 +87,7 @@ impl Bot {
             Some(base) => format!("{base}/{}", secret_of(webhook.callback_path())),
             None => format!("http://{}{}", webhook.local_addr(), webhook.callback_path()),
         };
-        let running = finish_start(prepared, Some(webhook), url).await?;
+        let running = finish_start(prepared, Some(webhook), Some(url)).await?;
         #[cfg(feature = "mock")]
         if let Some(mock) = &running.mock {
             super::demo::push_sample(mock, &running.shared.app_id).await;
@@ -111,7 +117,7 @@ impl Bot {
             .map_err(BotError::Webhook)?;
         let base = prepared.callback_url.clone().unwrap_or_default();
         let url = format!("{base}/{}", secret_of(&path));
-        let running = finish_start(prepared, None, url).await?;
+        let running = finish_start(prepared, None, Some(url)).await?;
         Ok((router, running))
     }
 
@@ -127,6 +133,7 @@ impl Bot {
             send_queue_capacity,
             max_waiting,
             shutdown_grace,
+            handler_timeout,
             pacing,
             check_online_every,
             retention,
@@ -196,6 +203,26 @@ impl Bot {
                 Arc::new(opened)
             }
         };
+        let role = settings.role;
+        #[cfg(feature = "redis")]
+        let worker_store = redis.clone();
+        #[cfg(not(feature = "redis"))]
+        let worker_store: Option<()> = None;
+        if role != Role::Both && worker_store.is_none() {
+            return Err(BotError::InvalidSetting {
+                name: "GEWE_ROLE",
+                value: format!("{role:?}").to_lowercase(),
+                reason: "a bot split into ingress and workers shares its deliveries through \
+                         Redis: set GEWE_STORE=redis://…"
+                    .into(),
+            }
+            .into());
+        }
+        #[cfg(feature = "redis")]
+        let handler_timeout = match &redis {
+            Some(redis) => Some(worker_handler_timeout(redis, handler_timeout)?),
+            None => handler_timeout,
+        };
         let login = LoginSettings {
             device_type: settings.device_type.clone(),
             region_id: settings.region_id.clone(),
@@ -219,14 +246,19 @@ impl Bot {
         {
             shared.redis = redis;
         }
+        shared.handler_timeout = handler_timeout;
         let shared = Arc::new(shared);
-        if !fresh {
+        // An ingress replica neither logs in nor recovers: the workers look after the device.
+        if !fresh && role.handles() {
             bring_online(&shared).await?;
         }
         let dispatcher =
             Dispatcher::start(Arc::clone(&shared), Arc::new(routes), max_concurrent_chats);
         let _ = shared.dispatcher.set(dispatcher.tx.clone());
-        replay(&shared, &dispatcher).await?;
+        // Workers take what was left over from Redis, partition by partition.
+        if !shared.has_workers() {
+            replay(&shared, &dispatcher).await?;
+        }
         let path = match &settings.callback_url {
             Some(url) => callback_path(url).unwrap_or_else(|| "/".to_owned()),
             None => "/".to_owned(),
@@ -245,6 +277,8 @@ impl Bot {
             .intake(intake);
         Ok(Prepared {
             shared,
+            role,
+            max_waiting,
             dispatcher,
             webhook,
             callback_url: settings.callback_url.clone(),
@@ -277,7 +311,39 @@ async fn redis_store(
     if let Some(days) = settings.dedup_days {
         builder = builder.dedup_days(days);
     }
+    if let Some(partitions) = settings.partitions {
+        builder = builder.partitions(partitions);
+    }
+    if let Some(lease) = settings.lease {
+        builder = builder.lease(lease);
+    }
+    if let Some(idle) = settings.claim_after {
+        builder = builder.claim_after(idle);
+    }
     builder.connect().await
+}
+
+/// The handler timeout of a worker: the one set, or the default, shorter than the lease and the
+/// claim time, or a delivery whose worker died could be taken over while its handler runs.
+#[cfg(feature = "redis")]
+fn worker_handler_timeout(
+    redis: &super::redis_store::RedisStore,
+    set: Option<Duration>,
+) -> Result<Duration, BotError> {
+    let limit = set.unwrap_or(super::builder::DEFAULT_WORKER_HANDLER_TIMEOUT);
+    for (name, other) in [("lease", redis.lease()), ("claim_after", redis.claim_after())] {
+        if limit >= other {
+            return Err(BotError::InvalidSetting {
+                name: "handler_timeout",
+                value: format!("{limit:?}"),
+                reason: format!(
+                    "it must be shorter than the workers' {name} ({other:?}), so that a \
+                     delivery is never taken over while its handler may still run"
+                ),
+            });
+        }
+    }
+    Ok(limit)
 }
 
 fn store_location(settings: &super::settings::Settings) -> PathBuf {
@@ -384,28 +450,62 @@ async fn replay(shared: &Shared, dispatcher: &Dispatcher) -> crate::Result<()> {
     Ok(())
 }
 
-/// Registers `url`, starts watching the device, and returns the running bot.
+/// Registers `url` (none for a worker), starts watching the device and, with Redis, the
+/// worker, and returns the running bot.
 async fn finish_start(
     prepared: Prepared,
     webhook: Option<RunningWebhook>,
-    url: String,
+    url: Option<String>,
 ) -> crate::Result<RunningBot> {
     let shared = prepared.shared;
-    shared.client.set_callback(url.clone()).await?;
-    println!(
-        "gewe bot: device {} is {}; GeWe posts its callbacks to {url}",
-        shared.app_id,
-        shared.health.state()
-    );
-    let health = tokio::spawn(watch_over(Arc::clone(&shared), prepared.check_every));
-    let pruning = tokio::spawn(prune(Arc::clone(&shared.store), prepared.retention));
+    match &url {
+        Some(url) => {
+            shared.client.set_callback(url.clone()).await?;
+            println!(
+                "gewe bot: device {} is {}; GeWe posts its callbacks to {url}",
+                shared.app_id,
+                shared.health.state()
+            );
+        }
+        None => println!(
+            "gewe bot: device {} is {}; handling deliveries as a worker",
+            shared.app_id,
+            shared.health.state()
+        ),
+    }
+    let (health, pruning) = if prepared.role.handles() {
+        (
+            Some(tokio::spawn(watch_over(
+                Arc::clone(&shared),
+                prepared.check_every,
+            ))),
+            Some(tokio::spawn(prune(
+                Arc::clone(&shared.store),
+                prepared.retention,
+            ))),
+        )
+    } else {
+        (None, None)
+    };
+    #[cfg(feature = "redis")]
+    let worker = match (&shared.redis, prepared.role.handles()) {
+        (Some(redis), true) => Some(super::redis_worker::Worker::start(
+            Arc::clone(&shared),
+            redis.clone(),
+            prepared.dispatcher.tx.clone(),
+            prepared.max_waiting,
+        )),
+        _ => None,
+    };
     Ok(RunningBot {
         shared,
         webhook,
         dispatcher: Some(prepared.dispatcher),
+        #[cfg(feature = "redis")]
+        worker,
         health,
         pruning,
-        callback_url: url,
+        callback_url: url.unwrap_or_default(),
         grace: prepared.grace,
         #[cfg(feature = "mock")]
         mock: prepared.mock,
@@ -471,8 +571,10 @@ pub struct RunningBot {
     shared: Arc<Shared>,
     webhook: Option<RunningWebhook>,
     dispatcher: Option<Dispatcher>,
-    health: JoinHandle<()>,
-    pruning: JoinHandle<()>,
+    #[cfg(feature = "redis")]
+    worker: Option<super::redis_worker::Worker>,
+    health: Option<JoinHandle<()>>,
+    pruning: Option<JoinHandle<()>>,
     callback_url: String,
     grace: Duration,
     #[cfg(feature = "mock")]
@@ -495,7 +597,8 @@ impl RunningBot {
         &self.shared.app_id
     }
 
-    /// The callback URL registered with GeWe, secret path included.
+    /// The callback URL registered with GeWe, secret path included; empty for a
+    /// [worker](Role::Worker), which registers none.
     pub fn callback_url(&self) -> &str {
         &self.callback_url
     }
@@ -529,15 +632,25 @@ impl RunningBot {
         if let Some(webhook) = self.webhook.take() {
             webhook.shutdown().await;
         }
+        #[cfg(feature = "redis")]
+        if let Some(worker) = &self.worker {
+            worker.stop_reading();
+        }
         let finished = match self.dispatcher.take() {
             Some(dispatcher) => dispatcher.finish(self.grace).await,
             None => true,
         };
-        self.health.abort();
-        self.pruning.abort();
-        // Their ends drop their holds on the store, which closes with the bot.
-        let _ = (&mut self.health).await;
-        let _ = (&mut self.pruning).await;
+        // The handlers are done and their deliveries acknowledged: the partitions can go to
+        // the other workers now.
+        #[cfg(feature = "redis")]
+        if let Some(worker) = self.worker.take() {
+            worker.release().await;
+        }
+        for task in [self.health.take(), self.pruning.take()].into_iter().flatten() {
+            task.abort();
+            // Its end drops its hold on the store, which closes with the bot.
+            let _ = task.await;
+        }
         if !finished {
             println!(
                 "gewe bot: handlers still running after {} s were stopped; their deliveries are handled on the next start",
@@ -550,7 +663,8 @@ impl RunningBot {
 
 impl Drop for RunningBot {
     fn drop(&mut self) {
-        self.health.abort();
-        self.pruning.abort();
+        for task in [&self.health, &self.pruning].into_iter().flatten() {
+            task.abort();
+        }
     }
 }

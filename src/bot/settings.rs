@@ -31,6 +31,43 @@ pub struct Settings {
     pub(crate) deployment: Option<String>,
     /// `GEWE_DEDUP_DAYS`: how long the Redis store keeps a handled delivery's dedup key.
     pub(crate) dedup_days: Option<u32>,
+    /// `GEWE_PARTITIONS`, `GEWE_LEASE_SECS`, `GEWE_CLAIM_AFTER_SECS`: the Redis workers'.
+    pub(crate) partitions: Option<u32>,
+    pub(crate) lease: Option<std::time::Duration>,
+    pub(crate) claim_after: Option<std::time::Duration>,
+    /// `GEWE_ROLE`: what this process does.
+    pub(crate) role: Role,
+}
+
+/// What one process of a bot does. With a file store a bot is one process ([`Role::Both`]);
+/// with a Redis store its webhook and its handlers may run apart, each in as many processes as
+/// wanted (`GEWE_ROLE`).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    /// The webhook and the handlers (`GEWE_ROLE=both`, the default).
+    #[default]
+    Both,
+    /// The webhook only (`GEWE_ROLE=ingress`): it journals each delivery into Redis and
+    /// answers GeWe; run any number behind a load balancer. It neither logs in nor handles:
+    /// the device must be in the store, or given by `GEWE_APP_ID`.
+    Ingress,
+    /// The handlers only (`GEWE_ROLE=worker`): one of the deployment's workers, which share
+    /// the partitions of the conversations. It listens on no address and needs no
+    /// `GEWE_CALLBACK_URL`.
+    Worker,
+}
+
+impl Role {
+    /// Whether the process serves the webhook.
+    pub(crate) fn serves_webhook(self) -> bool {
+        self != Role::Worker
+    }
+
+    /// Whether the process runs handlers.
+    pub(crate) fn handles(self) -> bool {
+        self != Role::Ingress
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -50,6 +87,10 @@ impl fmt::Debug for Settings {
             )
             .field("deployment", &self.deployment)
             .field("dedup_days", &self.dedup_days)
+            .field("partitions", &self.partitions)
+            .field("lease", &self.lease)
+            .field("claim_after", &self.claim_after)
+            .field("role", &self.role)
             .finish()
     }
 }
@@ -79,6 +120,10 @@ impl Settings {
             redis_url: None,
             deployment: None,
             dedup_days: None,
+            partitions: None,
+            lease: None,
+            claim_after: None,
+            role: Role::Both,
         }
     }
 
@@ -96,6 +141,10 @@ impl Settings {
     /// | `GEWE_STORE` | the store's file, or a Redis URL `redis://[:PASSWORD@]HOST[:PORT][/DB]` (feature `redis`) | `gewe-bot.redb` |
     /// | `GEWE_DEPLOYMENT` | with a Redis store: the deployment's name (letters, digits, `-`, `_`, `.`), which prefixes its keys, so that bots sharing one Redis keep apart; the processes of one bot share it | required with a Redis store |
     /// | `GEWE_DEDUP_DAYS` | with a Redis store: the days a handled delivery's dedup key is kept | 7 |
+    /// | `GEWE_ROLE` | with a Redis store: `both`, `ingress` (the webhook only) or `worker` (the handlers only); see [`Role`] | `both` |
+    /// | `GEWE_PARTITIONS` | with a Redis store: how many partitions the conversations are spread over, fixed by the deployment's first process | 16 |
+    /// | `GEWE_LEASE_SECS` | with a Redis store: a worker's lease on a partition | 60 |
+    /// | `GEWE_CLAIM_AFTER_SECS` | with a Redis store: how long a delivery read by a worker stays its own before another may claim it | 60 |
     ///
     /// # Errors
     /// [`BotError::MissingVariable`] naming `GEWE_TOKEN` or `GEWE_CALLBACK_URL` when unset:
@@ -110,7 +159,7 @@ impl Settings {
         })?;
         let mut settings = Self::from_env_without_token()?;
         settings.token = Some(token);
-        if settings.callback_url.is_none() {
+        if settings.callback_url.is_none() && settings.role.serves_webhook() {
             return Err(BotError::MissingVariable {
                 name: "GEWE_CALLBACK_URL",
                 hint: "set it to the URL GeWe can reach this bot at; a token has one callback \
@@ -170,6 +219,36 @@ impl Settings {
                 settings.store = Some(PathBuf::from(store));
             }
         }
+        if let Some(role) = var("GEWE_ROLE") {
+            settings.role = match role.as_str() {
+                "both" => Role::Both,
+                "ingress" => Role::Ingress,
+                "worker" => Role::Worker,
+                _ => {
+                    return Err(BotError::InvalidSetting {
+                        name: "GEWE_ROLE",
+                        value: role,
+                        reason: "it must be both, ingress or worker".into(),
+                    }
+                    .into())
+                }
+            };
+        }
+        if let Some(n) = var("GEWE_PARTITIONS") {
+            match n.parse::<u32>() {
+                Ok(p) if (1..=1024).contains(&p) => settings.partitions = Some(p),
+                _ => {
+                    return Err(BotError::InvalidSetting {
+                        name: "GEWE_PARTITIONS",
+                        value: n,
+                        reason: "it must be a whole number from 1 to 1024".into(),
+                    }
+                    .into())
+                }
+            }
+        }
+        settings.lease = seconds("GEWE_LEASE_SECS")?;
+        settings.claim_after = seconds("GEWE_CLAIM_AFTER_SECS")?;
         if let Some(days) = var("GEWE_DEDUP_DAYS") {
             match days.parse::<u32>() {
                 Ok(n) if n > 0 => settings.dedup_days = Some(n),
@@ -238,6 +317,12 @@ impl Settings {
         self
     }
 
+    /// What this process does (default [`Role::Both`]); the other roles need a Redis store.
+    pub fn role(mut self, role: Role) -> Self {
+        self.role = role;
+        self
+    }
+
     /// The store's file (default [`DEFAULT_STORE`] in the working directory).
     pub fn store_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.store = Some(path.into());
@@ -253,12 +338,57 @@ impl Settings {
         self
     }
 
+    /// With a Redis store: how many partitions the conversations are spread over (default
+    /// [`DEFAULT_PARTITIONS`](super::DEFAULT_PARTITIONS)); see
+    /// [`RedisStoreBuilder::partitions`](super::RedisStoreBuilder::partitions).
+    #[cfg(feature = "redis")]
+    pub fn partitions(mut self, partitions: u32) -> Self {
+        self.partitions = Some(partitions);
+        self
+    }
+
+    /// With a Redis store: a worker's lease on a partition (default
+    /// [`DEFAULT_LEASE`](super::DEFAULT_LEASE)); see
+    /// [`RedisStoreBuilder::lease`](super::RedisStoreBuilder::lease).
+    #[cfg(feature = "redis")]
+    pub fn lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// With a Redis store: how long a delivery read by a worker stays its own before another
+    /// may claim it (default [`DEFAULT_CLAIM_AFTER`](super::DEFAULT_CLAIM_AFTER)); see
+    /// [`RedisStoreBuilder::claim_after`](super::RedisStoreBuilder::claim_after).
+    #[cfg(feature = "redis")]
+    pub fn claim_after(mut self, idle: std::time::Duration) -> Self {
+        self.claim_after = Some(idle);
+        self
+    }
+
     /// With a Redis store: how many days a handled delivery's dedup key is kept (default
     /// [`DEFAULT_DEDUP_DAYS`](super::DEFAULT_DEDUP_DAYS)).
     #[cfg(feature = "redis")]
     pub fn dedup_days(mut self, days: u32) -> Self {
         self.dedup_days = Some(days);
         self
+    }
+}
+
+/// A duration in seconds (`1.5` is allowed) from the variable `name`, when set.
+fn seconds(name: &'static str) -> crate::Result<Option<std::time::Duration>> {
+    let Some(value) = var(name) else {
+        return Ok(None);
+    };
+    match value.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.01..=86_400.0).contains(&s) => {
+            Ok(Some(std::time::Duration::from_secs_f64(s)))
+        }
+        _ => Err(BotError::InvalidSetting {
+            name,
+            value,
+            reason: "it must be a number of seconds from 0.01 to 86400".into(),
+        }
+        .into()),
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) struct Shared {
     /// [`Store`] (partition leases, the send turn, the device's state).
     #[cfg(feature = "redis")]
     pub(crate) redis: Option<super::redis_store::RedisStore>,
+    /// The longest a handler may run; `None` for no limit.
+    pub(crate) handler_timeout: Option<Duration>,
 }
 
 impl Shared {
@@ -75,7 +77,32 @@ impl Shared {
             dispatcher: OnceLock::new(),
             #[cfg(feature = "redis")]
             redis: None,
+            handler_timeout: None,
         }
+    }
+
+    /// Whether the deliveries are handled by workers reading Redis, rather than handed from
+    /// the webhook to this process's dispatcher.
+    pub(crate) fn has_workers(&self) -> bool {
+        #[cfg(feature = "redis")]
+        {
+            self.redis.is_some()
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            false
+        }
+    }
+
+    /// Whether this process may start the handler of delivery `seq`: with workers, only while
+    /// it surely holds the lease of the delivery's partition.
+    pub(crate) fn may_handle(&self, seq: u64) -> bool {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            return redis.may_handle(seq);
+        }
+        let _ = seq;
+        true
     }
 
     /// Hands a state change to the state handlers, through the dispatcher, in order.

@@ -134,6 +134,9 @@ pub struct Delivery {
     pub new_msg_id: Option<Id>,
     /// The body, as GeWe sent it.
     pub body: Bytes,
+    /// The conversation it belongs to (a chat, a contact, or the device), when the bot knows
+    /// it: a store shared by workers keeps one conversation's deliveries in one partition.
+    pub conversation: Option<String>,
 }
 
 impl Delivery {
@@ -143,7 +146,14 @@ impl Delivery {
             app_id,
             new_msg_id,
             body,
+            conversation: None,
         }
+    }
+
+    /// The delivery, in `conversation`.
+    pub fn in_conversation(mut self, conversation: impl Into<String>) -> Self {
+        self.conversation = Some(conversation.into());
+        self
     }
 
     /// The dedup key, `{Appid}/{NewMsgId}` (an id written as digits, whatever its JSON form);
