@@ -40,8 +40,7 @@ macro_rules! on_redis {
                 return;
             };
             let url = server.url();
-            checks::$check(async || one_partition(url.clone(), "checks").await.unwrap())
-                .await;
+            checks::$check(async || one_partition(url.clone(), "checks").await.unwrap()).await;
         }
     };
 }

@@ -102,7 +102,10 @@ async fn a_read_waits_for_the_next_delivery() {
     // The same name again joins the same group, no error.
     let _again = worker.consumer("w1").await.unwrap();
     let waiting = tokio::spawn(async move {
-        let read = consumer.read(&[0], 10, Duration::from_secs(5)).await.unwrap();
+        let read = consumer
+            .read(&[0], 10, Duration::from_secs(5))
+            .await
+            .unwrap();
         (consumer, read)
     });
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -59,7 +59,10 @@ impl RedisStore {
                 format!("the consumer name {name:?} must be non-empty, without spaces"),
             ));
         }
-        let reads = self.read_connection().await.map_err(|e| self.error(op, e))?;
+        let reads = self
+            .read_connection()
+            .await
+            .map_err(|e| self.error(op, e))?;
         Ok(JournalConsumer {
             store: self.clone(),
             name,

@@ -114,11 +114,7 @@ fn worker_name() -> String {
         .ok()
         .filter(|h| !h.is_empty() && !h.contains(char::is_whitespace))
         .unwrap_or_else(|| "worker".to_owned());
-    format!(
-        "{host}-{}-{:08x}",
-        std::process::id(),
-        fastrand::u32(..)
-    )
+    format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
 }
 
 fn ms_now() -> u64 {
@@ -234,7 +230,9 @@ async fn renew(store: &RedisStore, held: &mut BTreeMap<u32, Partition>, started:
             ),
             Ok(false) => lost.push(*number),
             // Unknown: the fence lapses by itself when the lease may have expired.
-            Err(error) => tracing::warn!(%error, partition = number, "gewe bot: cannot renew a partition's lease"),
+            Err(error) => {
+                tracing::warn!(%error, partition = number, "gewe bot: cannot renew a partition's lease")
+            }
         }
     }
     for number in lost {
@@ -282,7 +280,11 @@ async fn balance(store: &RedisStore, name: &str, held: &mut BTreeMap<u32, Partit
                         lease.value().to_owned(),
                         (started + valid_for(store.lease())).into_std(),
                     );
-                    tracing::info!(partition = number, token = lease.token(), "gewe bot: took a partition");
+                    tracing::info!(
+                        partition = number,
+                        token = lease.token(),
+                        "gewe bot: took a partition"
+                    );
                     held.insert(
                         number,
                         Partition {
@@ -310,7 +312,10 @@ async fn balance(store: &RedisStore, name: &str, held: &mut BTreeMap<u32, Partit
             .collect();
         for number in shed {
             if let Some(partition) = held.get_mut(&number) {
-                tracing::info!(partition = number, "gewe bot: shedding a partition to another worker");
+                tracing::info!(
+                    partition = number,
+                    "gewe bot: shedding a partition to another worker"
+                );
                 partition.held = Held::Draining;
             }
         }

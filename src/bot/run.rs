@@ -220,8 +220,8 @@ impl Bot {
         }
         #[cfg(feature = "redis")]
         let handler_timeout = match &redis {
-            Some(redis) => Some(worker_handler_timeout(redis, handler_timeout)?),
-            None => handler_timeout,
+            Some(redis) if role.handles() => Some(worker_handler_timeout(redis, handler_timeout)?),
+            _ => handler_timeout,
         };
         let login = LoginSettings {
             device_type: settings.device_type.clone(),
@@ -331,7 +331,10 @@ fn worker_handler_timeout(
     set: Option<Duration>,
 ) -> Result<Duration, BotError> {
     let limit = set.unwrap_or(super::builder::DEFAULT_WORKER_HANDLER_TIMEOUT);
-    for (name, other) in [("lease", redis.lease()), ("claim_after", redis.claim_after())] {
+    for (name, other) in [
+        ("lease", redis.lease()),
+        ("claim_after", redis.claim_after()),
+    ] {
         if limit >= other {
             return Err(BotError::InvalidSetting {
                 name: "handler_timeout",
@@ -646,7 +649,10 @@ impl RunningBot {
         if let Some(worker) = self.worker.take() {
             worker.release().await;
         }
-        for task in [self.health.take(), self.pruning.take()].into_iter().flatten() {
+        for task in [self.health.take(), self.pruning.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
             // Its end drops its hold on the store, which closes with the bot.
             let _ = task.await;
