@@ -184,6 +184,10 @@ struct Inner {
     /// The partition leases this process holds or held, as worker: the fences its marks and
     /// sends carry. A lost lease keeps its stale value, so that late writes are refused.
     fences: std::sync::Mutex<std::collections::HashMap<u32, Fence>>,
+    /// The deliveries this process's worker read and has not marked yet: what of a partition's
+    /// pending entries is in its hands, and what was lost on the way (a read whose answer never
+    /// came, a mark Redis never took) and must be claimed again.
+    in_hand: Arc<std::sync::Mutex<std::collections::HashSet<u64>>>,
     /// Marks, queued in the order they were asked for, to the task that runs them.
     marks: mpsc::UnboundedSender<(u32, Mark)>,
     scripts: Scripts,
@@ -389,7 +393,14 @@ impl RedisStoreBuilder {
         }
         let (marks, queue) = mpsc::unbounded_channel();
         let dedup_ttl_ms = u64::from(self.dedup_days) * 86_400_000;
-        tokio::spawn(run_marks(conn.clone(), keys.clone(), dedup_ttl_ms, queue));
+        let in_hand = Arc::default();
+        tokio::spawn(run_marks(
+            conn.clone(),
+            keys.clone(),
+            dedup_ttl_ms,
+            queue,
+            Arc::clone(&in_hand),
+        ));
         Ok(RedisStore {
             inner: Arc::new(Inner {
                 location,
@@ -401,6 +412,7 @@ impl RedisStoreBuilder {
                 lease: self.lease,
                 claim_after: self.claim_after,
                 fences: std::sync::Mutex::default(),
+                in_hand,
                 marks,
                 scripts: Scripts {
                     journal: Script::new(JOURNAL_SCRIPT),
@@ -537,6 +549,24 @@ impl RedisStore {
             .is_none_or(|fence| std::time::Instant::now() < fence.valid_until)
     }
 
+    /// Notes delivery `seq` as in this process's hands; `false` when it was already.
+    pub(crate) fn take_in_hand(&self, seq: u64) -> bool {
+        crate::lock::lock(&self.inner.in_hand).insert(seq)
+    }
+
+    /// Notes delivery `seq` as out of this process's hands, unmarked.
+    pub(crate) fn drop_from_hand(&self, seq: u64) {
+        crate::lock::lock(&self.inner.in_hand).remove(&seq);
+    }
+
+    /// How many deliveries of `partition` are in this process's hands.
+    pub(crate) fn in_hand(&self, partition: u32) -> u64 {
+        let held = crate::lock::lock(&self.inner.in_hand);
+        held.iter()
+            .filter(|seq| self.partition_of_seq(**seq) == partition)
+            .count() as u64
+    }
+
     /// The name of partition `partition`'s journal.
     pub(super) fn journal_key(&self, partition: u32) -> String {
         self.inner.keys.journal(partition)
@@ -602,6 +632,7 @@ async fn run_marks(
     keys: Keys,
     ttl_ms: u64,
     mut queue: mpsc::UnboundedReceiver<(u32, Mark)>,
+    in_hand: Arc<std::sync::Mutex<std::collections::HashSet<u64>>>,
 ) {
     let script = Script::new(MARK_SCRIPT);
     let mut batch = Vec::new();
@@ -617,6 +648,14 @@ async fn run_marks(
             .invoke_async::<Vec<i64>>(&mut conn)
             .await
             .map_err(|e| e.to_string());
+        {
+            // Marked or not, these are out of the worker's hands: a mark that failed leaves its
+            // entry pending, to be claimed again.
+            let mut held = crate::lock::lock(&in_hand);
+            for (_, mark) in &batch {
+                held.remove(&mark.seq);
+            }
+        }
         for (i, (partition, mark)) in batch.drain(..).enumerate() {
             let answer = match &result {
                 Ok(codes) if codes.get(i) == Some(&-1) => Err(format!(

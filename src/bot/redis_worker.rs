@@ -153,7 +153,8 @@ async fn run(
             leave(&store, &name, held).await;
             return;
         }
-        if Instant::now() >= next_renew {
+        let renewing = Instant::now() >= next_renew;
+        if renewing {
             let started = Instant::now();
             live = heartbeat(&store, &name).await.unwrap_or(live);
             renew(&store, &mut held, started).await;
@@ -162,7 +163,7 @@ async fn run(
         if now_phase == Phase::Run {
             balance(&store, &name, &mut held, live).await;
         }
-        let step = advance(&shared, &store, &consumer, &dispatcher, &mut held).await;
+        let step = advance(&shared, &store, &consumer, &dispatcher, &mut held, renewing).await;
         let waiting = shared.stats.waiting.load(Ordering::Relaxed);
         let reading: Vec<u32> = held
             .iter()
@@ -179,7 +180,7 @@ async fn run(
             continue;
         }
         match consumer.read(&reading, READ_COUNT, block).await {
-            Ok(entries) => hand_over(&shared, &store, &dispatcher, entries).await,
+            Ok(entries) => hand_over(&shared, &store, &dispatcher, entries, true).await,
             Err(error) => {
                 tracing::warn!(%error, "gewe bot: the worker cannot read the journal");
                 tokio::time::sleep(TICK).await;
@@ -322,44 +323,54 @@ async fn balance(store: &RedisStore, name: &str, held: &mut BTreeMap<u32, Partit
     }
 }
 
-/// Moves claims and drains on: a claiming partition hands the previous holder's idle
-/// deliveries over, and reads once none of another worker is pending; a draining one is
-/// released once none of this worker is pending.
+/// Moves claims and drains on. A claiming partition hands over the idle deliveries pending
+/// there that are in no worker's hands (the previous holder's, or this worker's own lost on
+/// the way: a read whose answer never came, a mark Redis never took), and reads once every
+/// pending delivery is in this worker's hands. A reading partition is checked the same way at
+/// each renewal, for what was lost since. A draining one is released once nothing of it is in
+/// this worker's hands.
 async fn advance(
     shared: &Shared,
     store: &RedisStore,
     consumer: &JournalConsumer,
     dispatcher: &mpsc::UnboundedSender<Item>,
     held: &mut BTreeMap<u32, Partition>,
+    renewing: bool,
 ) -> Result<(), super::store::StoreError> {
     let numbers: Vec<u32> = held
         .iter()
-        .filter(|(_, p)| p.held != Held::Reading)
+        .filter(|(_, p)| renewing || p.held != Held::Reading)
         .map(|(n, _)| *n)
         .collect();
     for number in numbers {
         let state = held.get(&number).map(|p| p.held);
         let (mine, others) = consumer.pending(number).await?;
+        let lost = mine + others > store.in_hand(number);
         match state {
-            Some(Held::Claiming) if others == 0 => {
+            Some(Held::Claiming) if !lost => {
                 if let Some(p) = held.get_mut(&number) {
                     p.held = Held::Reading;
                 }
             }
-            Some(Held::Claiming) => {
-                let claimed = consumer
+            Some(Held::Claiming | Held::Reading) if lost => {
+                let claimed: Vec<_> = consumer
                     .claim_idle(number, store.claim_after(), READ_COUNT)
-                    .await?;
+                    .await?
+                    .into_iter()
+                    // Claiming resets an entry's idle time; one already in hand stays there.
+                    .filter(|entry| store.take_in_hand(entry.seq))
+                    .collect();
                 if !claimed.is_empty() {
                     tracing::warn!(
                         partition = number,
                         count = claimed.len(),
-                        "gewe bot: handling deliveries a stopped worker left unhandled"
+                        "gewe bot: handling deliveries a stopped worker, or a failed step, left unhandled"
                     );
                 }
-                hand_over(shared, store, dispatcher, claimed).await;
+                hand_over(shared, store, dispatcher, claimed, false).await;
             }
-            Some(Held::Draining) if mine == 0 => {
+            // What this worker lost on the way stays pending for the next holder to claim.
+            Some(Held::Draining) if store.in_hand(number) == 0 => {
                 if let Some(partition) = held.remove(&number) {
                     store.expire_fence(number);
                     if let Err(error) = partition.lease.release().await {
@@ -373,15 +384,20 @@ async fn advance(
     Ok(())
 }
 
-/// Hands journal entries to the dispatcher, in order.
+/// Hands journal entries to the dispatcher, in order; `take` notes them as in hand first (a
+/// claim has done so already).
 async fn hand_over(
     shared: &Shared,
     store: &RedisStore,
     dispatcher: &mpsc::UnboundedSender<Item>,
     entries: Vec<super::store::JournalEntry>,
+    take: bool,
 ) {
     use super::store::Store;
     for entry in entries {
+        if take {
+            store.take_in_hand(entry.seq);
+        }
         match serde_json::from_slice(&entry.body) {
             Ok(value) => {
                 shared.stats.waiting.fetch_add(1, Ordering::Relaxed);

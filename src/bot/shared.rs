@@ -99,7 +99,12 @@ impl Shared {
     pub(crate) fn may_handle(&self, seq: u64) -> bool {
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.redis {
-            return redis.may_handle(seq);
+            if redis.may_handle(seq) {
+                return true;
+            }
+            // Left pending: the partition's next holder claims it.
+            redis.drop_from_hand(seq);
+            return false;
         }
         let _ = seq;
         true

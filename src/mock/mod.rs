@@ -125,6 +125,9 @@ struct Core {
     spec: &'static Spec,
     token: String,
     state: Mutex<Script>,
+    /// The client that delivers callbacks, built once: building one per delivery costs more
+    /// than the delivery.
+    callbacks: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// A path's lasting answer: one reply, or one made from each request's body.
@@ -228,6 +231,7 @@ impl MockServer {
             spec,
             token: token.into(),
             state: Mutex::default(),
+            callbacks: std::sync::OnceLock::new(),
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = Router::new().fallback(handle).with_state(Arc::clone(&core));
@@ -778,10 +782,16 @@ async fn deliver(core: &Core, event: &Value) -> Result<u16, MockError> {
         url: url.clone(),
         source,
     };
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map_err(failed)?;
+    let client = match core.callbacks.get() {
+        Some(client) => client.clone(),
+        None => {
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .map_err(failed)?;
+            core.callbacks.get_or_init(|| client).clone()
+        }
+    };
     let response = client.post(&url).json(event).send().await.map_err(failed)?;
     Ok(response.status().as_u16())
 }
