@@ -303,3 +303,84 @@ async fn redis_killed_under_load_every_delivery_answered_200_is_handled_after_th
         refused.load(std::sync::atomic::Ordering::Relaxed)
     );
 }
+
+/// How many partitions of `deployment` each worker holds, by the leases in Redis.
+fn holders(server: &RedisServer, deployment: &str) -> BTreeMap<String, usize> {
+    let mut held = BTreeMap::new();
+    for partition in 0..16 {
+        let key = format!("gewe:{{{deployment}}}:lease:partition:{partition}");
+        if let Some(value) = server.command(&["GET", &key]).strip_prefix("$ ") {
+            let holder = value.split_once(':').map_or(value, |(_, h)| h).to_owned();
+            *held.entry(holder).or_default() += 1;
+        }
+    }
+    held
+}
+
+async fn until(mut check: impl FnMut() -> bool, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check() {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+/// A worker joining takes half of the partitions from the one running (which sheds them once
+/// their deliveries under way are done); a worker shutting down releases its leases, and the
+/// other takes them at once, well before the leases would expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_move_to_a_joining_worker_and_back_from_one_that_stops() {
+    let Some(server) = RedisServer::start("deploy-move") else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let log = Log::default();
+    let _ingress = ingress(&server, &mock, "move").await;
+    let _a = worker(&server, &mock, "move", &log, PacingConfig::serial_only()).await;
+    let all_one =
+        |held: &BTreeMap<String, usize>| held.len() == 1 && held.values().sum::<usize>() == 16;
+    assert!(
+        until(
+            || all_one(&holders(&server, "move")),
+            Duration::from_secs(10)
+        )
+        .await
+        .is_some(),
+        "{:?}",
+        holders(&server, "move")
+    );
+    let b = worker(&server, &mock, "move", &log, PacingConfig::serial_only()).await;
+    let halves = |held: &BTreeMap<String, usize>| held.len() == 2 && held.values().all(|n| *n == 8);
+    let joined = until(
+        || halves(&holders(&server, "move")),
+        Duration::from_secs(15),
+    )
+    .await;
+    assert!(joined.is_some(), "{:?}", holders(&server, "move"));
+    // Deliveries keep flowing to both.
+    for i in 0..40u64 {
+        let event = private_text(&format!("wxid_{i}"), "hi", 77_000 + i);
+        assert_eq!(mock.push_callback(&event).await.unwrap(), 200);
+    }
+    assert!(
+        until(|| log.lock().unwrap().len() == 40, Duration::from_secs(10))
+            .await
+            .is_some()
+    );
+    let stopping = Instant::now();
+    assert!(b.shutdown().await);
+    let back = until(
+        || all_one(&holders(&server, "move")),
+        Duration::from_secs(10),
+    )
+    .await;
+    let back = back.map(|_| stopping.elapsed());
+    assert!(
+        back.is_some_and(|t| t < LEASE),
+        "the partitions came back after {back:?}, not before the lease ({LEASE:?}) would expire"
+    );
+    println!("a joining worker had its half after {joined:?}; a stopping worker's partitions moved in {back:?}");
+}

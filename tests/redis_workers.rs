@@ -177,3 +177,58 @@ async fn a_lease_has_one_holder_and_an_expired_holder_is_fenced_off() {
         .to_string()
         .contains("1 ms"));
 }
+
+/// Trimming (`XTRIM MINID`) keeps every entry a worker still needs: the pending ones (read,
+/// not handled) and those no worker has read yet; it removes only what lies below them.
+#[tokio::test]
+async fn trimming_keeps_pending_and_unread_deliveries() {
+    let Some(server) = RedisServer::start("workers-trim") else {
+        return;
+    };
+    let store = one_partition(server.url()).await;
+    for id in 1..=10u64 {
+        store.journal(delivery(id, "{}")).await.unwrap();
+    }
+    let consumer = store.consumer("w").await.unwrap();
+    // 1..=6 read and pending, 7..=10 unread.
+    assert_eq!(consumer.read(&[0], 6, NO_WAIT).await.unwrap().len(), 6);
+    assert_eq!(consumer.trim(0).await.unwrap(), 0);
+    assert_eq!(store.unhandled().await.unwrap().len(), 10);
+    // Acknowledged without being deleted (as by a plain XACK): below the oldest pending
+    // entry, so trimmed.
+    server.command(&[
+        "XACK",
+        "gewe:{shop}:journal:0",
+        "workers",
+        "0-1",
+        "0-2",
+        "0-3",
+    ]);
+    assert_eq!(consumer.trim(0).await.unwrap(), 3);
+    let left: Vec<u64> = store
+        .unhandled()
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(left, (4..=10).collect::<Vec<_>>());
+    // Nothing pending: what was read goes, the unread stays.
+    server.command(&[
+        "XACK",
+        "gewe:{shop}:journal:0",
+        "workers",
+        "0-4",
+        "0-5",
+        "0-6",
+    ]);
+    assert_eq!(consumer.trim(0).await.unwrap(), 3);
+    let left: Vec<u64> = store
+        .unhandled()
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(left, (7..=10).collect::<Vec<_>>());
+}

@@ -20,6 +20,34 @@ use tokio::sync::Mutex;
 /// The consumer group of a deployment's workers, on every partition's journal.
 pub const WORKER_GROUP: &str = "workers";
 
+/// KEYS: a partition's journal. ARGV: the group. Trims the stream below the oldest entry the
+/// group still needs: the oldest pending one, else the first one not yet read. A length cap
+/// could delete deliveries not yet handled, and Redis 7.0 has no trimming that knows about
+/// acknowledgements. Returns how many entries went.
+const TRIM_SCRIPT: &str = r"
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1])
+local minid = nil
+if pending[1] > 0 then
+  minid = pending[2]
+else
+  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local name, last = nil, nil
+    for i = 1, #group, 2 do
+      if group[i] == 'name' then name = group[i + 1] end
+      if group[i] == 'last-delivered-id' then last = group[i + 1] end
+    end
+    if name == ARGV[1] and last then
+      local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+      minid = ms .. '-' .. string.format('%d', tonumber(seq) + 1)
+    end
+  end
+end
+if minid then
+  return redis.call('XTRIM', KEYS[1], 'MINID', minid)
+end
+return 0
+";
+
 /// The longest a read may block, so that a consumer notices a shutdown soon.
 pub const MAX_BLOCK: Duration = Duration::from_secs(10);
 
@@ -210,6 +238,20 @@ impl JournalConsumer {
             }
             cursor = next;
         }
+    }
+
+    /// Trims `partition`'s journal below the oldest entry the workers still need (`XTRIM
+    /// MINID`): the oldest pending one, else the first not yet read. Returns how many went.
+    ///
+    /// # Errors
+    /// Redis cannot be reached.
+    pub async fn trim(&self, partition: u32) -> Result<u64, StoreError> {
+        redis::Script::new(TRIM_SCRIPT)
+            .key(self.store.journal_key(partition))
+            .arg(WORKER_GROUP)
+            .invoke_async(&mut self.store.conn())
+            .await
+            .map_err(|e| self.store.error("trim the journal", e))
     }
 
     /// How many entries of `partition` are pending: `(under this consumer, under others)`.

@@ -352,6 +352,13 @@ async fn advance(
                     p.held = Held::Reading;
                 }
             }
+            Some(Held::Reading) if !lost => {
+                // At each renewal: what the workers no longer need leaves the stream.
+                let trimmed = consumer.trim(number).await?;
+                if trimmed > 0 {
+                    tracing::debug!(partition = number, trimmed, "gewe bot: journal trimmed");
+                }
+            }
             Some(Held::Claiming | Held::Reading) if lost => {
                 let claimed: Vec<_> = consumer
                     .claim_idle(number, store.claim_after(), READ_COUNT)

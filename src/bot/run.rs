@@ -230,6 +230,14 @@ impl Bot {
             poll_interval: login_poll_interval,
             max_relogins,
         };
+        #[cfg(feature = "redis")]
+        let (device, fresh) = match &redis {
+            Some(redis) if store.device().await?.is_none() => {
+                shared_device(&client, redis, &settings, &login).await?
+            }
+            _ => device(&client, &*store, &settings, &login).await?,
+        };
+        #[cfg(not(feature = "redis"))]
         let (device, fresh) = device(&client, &*store, &settings, &login).await?;
         let secret = store.secret_path(random_secret()).await?;
         let app_id = device.app_id.clone();
@@ -401,6 +409,54 @@ async fn device(
                     Err(error.into())
                 }
             }
+        }
+    }
+}
+
+/// The device of a deployment on Redis whose store has none yet. An ingress replica never
+/// logs in: it needs `GEWE_APP_ID`. Of the workers starting together, the one that takes the
+/// lease `login` logs in; the others wait for the device it keeps in Redis, so that one login
+/// makes one device.
+#[cfg(feature = "redis")]
+async fn shared_device(
+    client: &Client,
+    redis: &super::redis_store::RedisStore,
+    settings: &super::settings::Settings,
+    login: &LoginSettings,
+) -> crate::Result<(DeviceRecord, bool)> {
+    if settings.app_id.is_none() && settings.role == Role::Ingress {
+        return Err(BotError::MissingVariable {
+            name: "GEWE_APP_ID",
+            hint: "an ingress replica does not log in: start a worker first (it logs in and keeps \
+                   the device in Redis), or give the device",
+        }
+        .into());
+    }
+    if settings.app_id.is_some() {
+        return device(client, redis, settings, login).await;
+    }
+    let holder = format!("{}-{}", std::process::id(), fastrand::u32(..));
+    // Long enough for a person to scan the QR codes.
+    let lease = Duration::from_secs(600);
+    if let Some(lease) = redis.acquire_lease("login", &holder, lease).await? {
+        let outcome = device(client, redis, settings, login).await;
+        let _ = lease.release().await;
+        return outcome;
+    }
+    println!(
+        "gewe bot: another process of the deployment is logging in; waiting for its device in {}",
+        redis.location()
+    );
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Some(device) = redis.device().await? {
+            return Ok((device, false));
+        }
+        if let Some(lease) = redis.acquire_lease("login", &holder, lease).await? {
+            // The other process gave up without a device: this one logs in.
+            let outcome = device(client, redis, settings, login).await;
+            let _ = lease.release().await;
+            return outcome;
         }
     }
 }
