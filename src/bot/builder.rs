@@ -276,7 +276,9 @@ impl Bot {
         {
             // A Redis store also carries the workers' coordination: keep it as itself.
             let any: &dyn std::any::Any = &store;
-            self.redis = any.downcast_ref::<super::redis_store::RedisStore>().cloned();
+            self.redis = any
+                .downcast_ref::<super::redis_store::RedisStore>()
+                .cloned();
         }
         self.store = Some(Arc::new(store));
         self
