@@ -66,7 +66,11 @@ mod journal;
 #[cfg(feature = "redis")]
 mod redis_group;
 #[cfg(feature = "redis")]
+mod redis_health;
+#[cfg(feature = "redis")]
 mod redis_lease;
+#[cfg(feature = "redis")]
+mod redis_pace;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod route;
@@ -90,6 +94,8 @@ pub use health::{is_offline_error, DeviceState, StateChange};
 pub use redis_group::{JournalConsumer, MAX_BLOCK, WORKER_GROUP};
 #[cfg(feature = "redis")]
 pub use redis_lease::Lease;
+#[cfg(feature = "redis")]
+pub use redis_pace::{SendTurn, SEND_TURN_TTL};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisStore, RedisStoreBuilder, DEFAULT_DEDUP_DAYS};
 pub use route::{FromEvent, HandlerError, HandlerResult, ImageMessage, TextMessage};

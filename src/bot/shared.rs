@@ -49,6 +49,13 @@ pub(crate) struct Shared {
     /// [`Store`] (partition leases, the send turn, the device's state).
     #[cfg(feature = "redis")]
     pub(crate) redis: Option<super::redis_store::RedisStore>,
+    /// With Redis: the gaps and the cap the deployment's send turn keeps (the `pacer` then
+    /// only keeps this process's sends in call order).
+    #[cfg(feature = "redis")]
+    pub(crate) turn_pacing: crate::pacing::PacingConfig,
+    /// With Redis: this process's part in the device's shared health, once it is watched.
+    #[cfg(feature = "redis")]
+    pub(crate) health_share: OnceLock<super::redis_health::HealthShare>,
 }
 
 impl Shared {
@@ -60,6 +67,8 @@ impl Shared {
         send_queue_capacity: usize,
         settings: LoginSettings,
     ) -> Self {
+        #[cfg(feature = "redis")]
+        let turn_pacing = pacer.config().clone();
         Shared {
             device: client.device(device.app_id.clone()),
             client,
@@ -75,6 +84,10 @@ impl Shared {
             dispatcher: OnceLock::new(),
             #[cfg(feature = "redis")]
             redis: None,
+            #[cfg(feature = "redis")]
+            turn_pacing,
+            #[cfg(feature = "redis")]
+            health_share: OnceLock::new(),
         }
     }
 

@@ -1,0 +1,152 @@
+//! The device's health shared by two bots of one deployment against a real `redis-server`
+//! (tests/support/redis.rs), with the mock as GeWe: the `Offline` callback reaching one makes
+//! the other refuse sends too, recovery runs once for both, and both are online after.
+
+#[path = "support/bot.rs"]
+mod bot_support;
+#[path = "support/redis.rs"]
+mod redis;
+
+use bot_support::{eventually, private_text, scratch, settings, APP_ID, BOT_WXID};
+use gewe::bot::{Bot, Context, DeviceState, RedisStore, RunningBot, TextMessage};
+use gewe::mock::{MockReply, MockServer};
+use gewe::pacing::PacingConfig;
+use redis::RedisServer;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The errors a bot's handler got from its sends.
+type Errors = Arc<Mutex<Vec<String>>>;
+
+/// A bot of the deployment `health` that answers each private text, and keeps the errors
+/// of its answers in `errors`.
+async fn bot(mock: &MockServer, server: &RedisServer, name: &str, errors: Errors) -> RunningBot {
+    let store = RedisStore::connect(server.url(), "health").await.unwrap();
+    Bot::new(settings(mock, &scratch(name)))
+        .store(store)
+        .pacing(PacingConfig::serial_only())
+        .login_poll_interval(Duration::from_millis(20))
+        .shutdown_grace(Duration::from_secs(2))
+        .on_text(move |cx: Context, msg: TextMessage| {
+            let errors = Arc::clone(&errors);
+            async move {
+                if let Err(error) = cx.reply(msg.body()).await {
+                    errors.lock().unwrap().push(error.to_string());
+                }
+                Ok(())
+            }
+        })
+        .start()
+        .await
+        .unwrap()
+}
+
+/// POSTs `event` to `bot`'s own webhook, as a load balancer would send it there; its status.
+async fn deliver(bot: &RunningBot, event: &Value) -> u16 {
+    gewe::install_tls_provider();
+    reqwest::Client::new()
+        .post(bot.callback_url())
+        .json(event)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_seen_by_one_bot_is_refused_by_both_and_recovered_once() {
+    let Some(server) = RedisServer::start("health-shared") else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let (one_errors, two_errors): (Errors, Errors) = Default::default();
+    let one = bot(&mock, &server, "health-one", Arc::clone(&one_errors)).await;
+    let two = bot(&mock, &server, "health-two", Arc::clone(&two_errors)).await;
+    // A slow reconnection: long enough for the other bot to see the device offline.
+    mock.respond(
+        "/login/reconnection",
+        MockReply::ok(None).with_delay(Duration::from_millis(1500)),
+    );
+
+    let offline = json!({"TypeName": "Offline", "Appid": APP_ID, "Wxid": BOT_WXID});
+    assert_eq!(deliver(&one, &offline).await, 200);
+    assert!(
+        eventually(|| two.state() != DeviceState::Online).await,
+        "the other bot learns it"
+    );
+    // The other bot refuses a send at once, and nothing goes out.
+    let hello = private_text("wxid_friend", "while offline", 101);
+    assert_eq!(deliver(&two, &hello).await, 200);
+    assert!(eventually(|| !two_errors.lock().unwrap().is_empty()).await);
+    let refused = two_errors.lock().unwrap()[0].clone();
+    assert!(
+        refused.contains(&format!("device {APP_ID} is")) && refused.contains("refused"),
+        "{refused}"
+    );
+    assert!(mock.received_for("/message/postText").is_empty());
+
+    // Recovery ran once, and both bots are online after.
+    assert!(
+        eventually(|| one.state() == DeviceState::Online && two.state() == DeviceState::Online)
+            .await,
+        "{:?} {:?}",
+        one.state(),
+        two.state()
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(mock.received_for("/login/reconnection").len(), 1);
+    assert_eq!(
+        (one.state(), two.state()),
+        (DeviceState::Online, DeviceState::Online)
+    );
+    // And sends go out again from either.
+    let again = private_text("wxid_friend", "back", 102);
+    assert_eq!(deliver(&two, &again).await, 200);
+    let sent = bot_support::wait_for(&mock, "/message/postText", 1).await;
+    assert_eq!(sent[0]["content"], "back");
+    assert!(one_errors.lock().unwrap().is_empty());
+    assert!(one.shutdown().await);
+    assert!(two.shutdown().await);
+}
+
+/// A send answered 微信已离线 in one bot takes the other offline too, and again recovery runs
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_answered_offline_in_one_bot_takes_the_other_offline_too() {
+    let Some(server) = RedisServer::start("health-send") else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let errors: Errors = Arc::default();
+    let one = bot(&mock, &server, "health-send-one", Arc::clone(&errors)).await;
+    let two = bot(&mock, &server, "health-send-two", Arc::default()).await;
+    // GeWe's offline error, once, while checkOnline would still say online.
+    mock.enqueue(
+        "/message/postText",
+        MockReply::failure(500, Some("微信已离线"), Some(json!({"msg": "微信已离线"}))),
+    );
+    mock.respond(
+        "/login/reconnection",
+        MockReply::ok(None).with_delay(Duration::from_millis(1500)),
+    );
+    let hello = private_text("wxid_friend", "hello", 201);
+    assert_eq!(deliver(&one, &hello).await, 200);
+    assert!(eventually(|| !errors.lock().unwrap().is_empty()).await);
+    assert!(
+        eventually(|| two.state() != DeviceState::Online).await,
+        "the other bot learns it"
+    );
+    assert!(
+        eventually(|| one.state() == DeviceState::Online && two.state() == DeviceState::Online)
+            .await,
+        "{:?} {:?}",
+        one.state(),
+        two.state()
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(mock.received_for("/login/reconnection").len(), 1);
+    assert!(one.shutdown().await);
+    assert!(two.shutdown().await);
+}
