@@ -179,6 +179,64 @@ async fn two_workers_sends_never_overlap_and_keep_the_gaps_and_the_cap() {
     );
 }
 
+/// Two bots of one deployment answer texts posted to their own webhooks at once: the replies
+/// of both, made by their handlers through `Context::reply`, go through the deployment's turn
+/// with the bots' pacing, so they never overlap and keep the gaps and the cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_bots_replies_go_through_one_turn() {
+    let Some(server) = RedisServer::start("pace-bots") else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let arrivals = record_sends(&mock);
+    let mut bots = Vec::new();
+    for name in ["pace-bot-one", "pace-bot-two"] {
+        let store = RedisStore::connect(server.url(), "bots").await.unwrap();
+        let bot = Bot::new(settings(&mock, &scratch(name)))
+            .store(store)
+            .pacing(pacing())
+            .login_poll_interval(Duration::from_millis(20))
+            .shutdown_grace(Duration::from_secs(5))
+            .on_text(|cx: Context, msg: TextMessage| async move {
+                cx.reply(msg.body()).await?;
+                Ok(())
+            })
+            .start()
+            .await
+            .unwrap();
+        bots.push(bot);
+    }
+    gewe::install_tls_provider();
+    let http = reqwest::Client::new();
+    let mut posts = Vec::new();
+    for (b, bot) in bots.iter().enumerate() {
+        // Each bot's chats: a user and a group, so that replies switch recipients.
+        for (i, from) in ["wxid_u", "3@chatroom", "wxid_v", "4@chatroom"]
+            .iter()
+            .enumerate()
+        {
+            let from = format!("{from}{b}");
+            let event = if is_group(&from) {
+                bot_support::group_text(&from, "wxid_member", "hi", &[], (b * 10 + i) as u64 + 1)
+            } else {
+                private_text(&from, "hi", (b * 10 + i) as u64 + 1)
+            };
+            posts.push(http.post(bot.callback_url()).json(&event).send());
+        }
+    }
+    for post in futures_util::future::join_all(posts).await {
+        assert_eq!(post.unwrap().status(), 200);
+    }
+    let _ = bot_support::wait_for(&mock, "/message/postText", 8).await;
+    let paced = arrivals.lock().unwrap().clone();
+    assert_eq!(paced.len(), 8, "{paced:?}");
+    let broken = violations(&paced);
+    assert!(broken.is_empty(), "{broken:#?}");
+    for bot in bots {
+        assert!(bot.shutdown().await);
+    }
+}
+
 /// A holder that died mid-send leaves the turn held: the next send waits for it to expire, and
 /// no longer. Its late finish cannot end the next holder's turn.
 #[tokio::test]
