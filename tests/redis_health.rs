@@ -111,33 +111,43 @@ async fn offline_seen_by_one_bot_is_refused_by_both_and_recovered_once() {
     assert!(two.shutdown().await);
 }
 
-/// A send answered 微信已离线 in one bot takes the other offline too, and again recovery runs
-/// once.
+/// Both bots' sends are answered 微信已离线 at once, so both see the device go offline by
+/// themselves and both want to recover: the lease lets one run `reconnection`, and the other
+/// follows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_send_answered_offline_in_one_bot_takes_the_other_offline_too() {
+async fn two_bots_seeing_the_device_offline_at_once_recover_it_once() {
     let Some(server) = RedisServer::start("health-send") else {
         return;
     };
     let mock = MockServer::start().await.unwrap();
-    let errors: Errors = Arc::default();
-    let one = bot(&mock, &server, "health-send-one", Arc::clone(&errors)).await;
-    let two = bot(&mock, &server, "health-send-two", Arc::default()).await;
-    // GeWe's offline error, once, while checkOnline would still say online.
-    mock.enqueue(
-        "/message/postText",
-        MockReply::failure(500, Some("微信已离线"), Some(json!({"msg": "微信已离线"}))),
-    );
+    let (one_errors, two_errors): (Errors, Errors) = Default::default();
+    let one = bot(&mock, &server, "health-send-one", Arc::clone(&one_errors)).await;
+    let two = bot(&mock, &server, "health-send-two", Arc::clone(&two_errors)).await;
+    // GeWe's offline error for the next two sends, while checkOnline would still say online.
+    for _ in 0..2 {
+        mock.enqueue(
+            "/message/postText",
+            MockReply::failure(500, Some("微信已离线"), Some(json!({"msg": "微信已离线"}))),
+        );
+    }
     mock.respond(
         "/login/reconnection",
-        MockReply::ok(None).with_delay(Duration::from_millis(1500)),
+        MockReply::ok(None).with_delay(Duration::from_millis(500)),
     );
-    let hello = private_text("wxid_friend", "hello", 201);
-    assert_eq!(deliver(&one, &hello).await, 200);
-    assert!(eventually(|| !errors.lock().unwrap().is_empty()).await);
+    let (to_one, to_two) = (
+        private_text("wxid_friend", "one", 201),
+        private_text("wxid_friend", "two", 202),
+    );
+    let (a, b) = tokio::join!(deliver(&one, &to_one), deliver(&two, &to_two));
+    assert_eq!((a, b), (200, 200));
     assert!(
-        eventually(|| two.state() != DeviceState::Online).await,
-        "the other bot learns it"
+        eventually(
+            || !one_errors.lock().unwrap().is_empty() && !two_errors.lock().unwrap().is_empty()
+        )
+        .await
     );
+    // Both sends reached GeWe: each bot saw the offline error itself.
+    assert_eq!(mock.received_for("/message/postText").len(), 2);
     assert!(
         eventually(|| one.state() == DeviceState::Online && two.state() == DeviceState::Online)
             .await,
