@@ -193,11 +193,12 @@ impl Shared {
         }
     }
 
-    /// Takes the state another process wrote: here only, not written back. An offline device
-    /// wakes this process's recovery, which takes the lease or follows the one that did.
+    /// Takes the state another process wrote: here only, not written back. An offline or
+    /// recovering device wakes this process's recovery, which follows the process holding the
+    /// lease, and takes the lease over should that process die mid-recovery.
     fn follow_state(&self, to: DeviceState, reason: &str) {
         self.apply_state(to, &format!("another process saw: {reason}"));
-        if to == DeviceState::Offline {
+        if matches!(to, DeviceState::Offline | DeviceState::Recovering) {
             self.health.wake_recovery();
         }
     }
