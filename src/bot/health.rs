@@ -137,7 +137,7 @@ impl Shared {
     pub(crate) fn went_offline(&self, reason: &str) {
         if self.health.state() == DeviceState::Online {
             self.set_state(DeviceState::Offline, reason);
-            self.health.recover.notify_one();
+            self.health.wake_recovery();
         }
     }
 

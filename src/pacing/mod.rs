@@ -137,19 +137,20 @@ impl PacingConfig {
         self
     }
 
-    /// The gap before a send to `to_wxid` when the previous send went to `previous`, or to
-    /// nobody yet (`None`): the message gap, or the larger of it and the user gap or a gap
-    /// drawn from the group gap when the recipient changes. For pacers outside this module
-    /// (the send turn of a Redis deployment), so the gaps are decided in one place.
-    pub(crate) fn gap_before(&self, previous: Option<&str>, to_wxid: &str) -> Duration {
-        match previous {
-            Some(previous) if previous != to_wxid => self.message_gap.max(self.switch_gap(to_wxid)),
-            _ => self.message_gap,
+    /// The gap before a send to `to_wxid` when the previous send went to `previous`: the
+    /// message gap, or, when the recipient changes, the larger of it and the
+    /// [`switch_gap`](Self::switch_gap).
+    fn gap_before(&self, previous: &str, to_wxid: &str) -> Duration {
+        if previous == to_wxid {
+            self.message_gap
+        } else {
+            self.message_gap.max(self.switch_gap(to_wxid))
         }
     }
 
     /// The gap wanted when the recipient changes to `to_wxid`: the user gap, or one drawn from
-    /// the group gap.
+    /// the group gap. Also what the send turn of a Redis deployment asks, so that the gaps are
+    /// decided in one place.
     pub(crate) fn switch_gap(&self, to_wxid: &str) -> Duration {
         if is_group(to_wxid) {
             random_in(&self.group_gap)
@@ -159,11 +160,13 @@ impl PacingConfig {
     }
 
     /// The message gap: between any two sends.
+    #[cfg(feature = "redis")]
     pub(crate) fn message_gap_value(&self) -> Duration {
         self.message_gap
     }
 
     /// The cap, when any, and the window it counts in.
+    #[cfg(feature = "redis")]
     pub(crate) fn cap(&self) -> (Option<u32>, Duration) {
         (self.per_minute, self.window)
     }
@@ -333,7 +336,7 @@ impl Shared {
         let c = &self.config;
         let mut ready = Instant::now();
         if let Some((ended, previous)) = &state.last {
-            ready = ready.max(later(*ended, c.gap_before(Some(previous), to)));
+            ready = ready.max(later(*ended, c.gap_before(previous, to)));
         }
         if let Some(cap) = c.per_minute {
             // The starts older than the window (at `ready`) no longer count; with `cap` or more
