@@ -272,6 +272,34 @@ async fn a_dead_holders_turn_expires_and_cannot_end_the_next_ones() {
     assert!(next.finish().await.unwrap(), "and the next one's was kept");
 }
 
+/// A long send renews its turn back to its full lifetime; a turn that expired meanwhile is
+/// not renewed, since another send may hold it now.
+#[tokio::test]
+async fn a_turn_is_renewed_only_while_it_is_still_held() {
+    let Some(server) = RedisServer::start("pace-renew") else {
+        return;
+    };
+    let store = RedisStore::connect(server.url(), "renew").await.unwrap();
+    let key = "gewe:{renew}:send_turn:wx_test_app";
+    let turn = store
+        .send_turn(APP_ID, "wxid_a", &PacingConfig::serial_only())
+        .await
+        .unwrap();
+    assert_eq!(server.command(&["PEXPIRE", key, "300"]), ":1");
+    assert!(turn.renew().await.unwrap());
+    let ttl: u128 = server.command(&["PTTL", key])[1..].parse().unwrap();
+    assert!(ttl > gewe::bot::SEND_TURN_TTL.as_millis() - 5_000, "{ttl}");
+    // Expired, and taken by another worker.
+    assert_eq!(server.command(&["DEL", key]), ":1");
+    let next = store
+        .send_turn(APP_ID, "wxid_a", &PacingConfig::serial_only())
+        .await
+        .unwrap();
+    assert!(!turn.renew().await.unwrap());
+    assert!(!turn.finish().await.unwrap());
+    assert!(next.finish().await.unwrap());
+}
+
 /// A send waiting for the turn (held by another worker) when Redis dies fails with an error
 /// naming Redis, within Redis's response timeout, and nothing goes out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,8 +32,9 @@ use redis::Script;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// How long a turn is held at most: longer than a send's HTTP timeout (60 s by default), so a
-/// slow send keeps its turn to the end; a holder that died frees it when it expires.
+/// How long a turn is held without renewal: longer than a send's HTTP timeout (60 s by
+/// default), and renewed while a bot's send runs, so a slow send keeps its turn to the end; a
+/// holder that died frees it when it expires.
 pub const SEND_TURN_TTL: Duration = Duration::from_secs(90);
 
 /// How often a send waiting for another's turn asks again: a turn ends when its send does,
@@ -100,9 +101,31 @@ end
 return 0
 ";
 
-fn scripts() -> &'static (Script, Script) {
-    static SCRIPTS: OnceLock<(Script, Script)> = OnceLock::new();
-    SCRIPTS.get_or_init(|| (Script::new(TURN_SCRIPT), Script::new(DONE_SCRIPT)))
+/// KEYS: turn. ARGV: the turn's value `TOKEN:HOLDER`, ttl (ms). 1 when renewed.
+const RENEW_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+";
+
+struct Scripts {
+    turn: Script,
+    done: Script,
+    renew: Script,
+}
+
+fn scripts() -> &'static Scripts {
+    static SCRIPTS: OnceLock<Scripts> = OnceLock::new();
+    SCRIPTS.get_or_init(|| Scripts {
+        turn: Script::new(TURN_SCRIPT),
+        done: Script::new(DONE_SCRIPT),
+        renew: Script::new(RENEW_SCRIPT),
+    })
+}
+
+fn ttl_ms() -> u64 {
+    u64::try_from(SEND_TURN_TTL.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The name this process holds turns and leases under: its pid and a random part, since one
@@ -156,13 +179,13 @@ impl RedisStore {
         let switch_gap = pacing.switch_gap(to_wxid);
         loop {
             let (taken, value, held): (u8, u64, u8) = scripts()
-                .0
+                .turn
                 .key(&turn_key)
                 .key(&last_key)
                 .key(&starts_key)
                 .key(&token_key)
                 .arg(holder)
-                .arg(u64::try_from(SEND_TURN_TTL.as_millis()).unwrap_or(u64::MAX))
+                .arg(ttl_ms())
                 .arg(to_wxid)
                 .arg(micros(pacing.message_gap_value()))
                 .arg(micros(switch_gap))
@@ -195,6 +218,23 @@ impl SendTurn {
         self.token
     }
 
+    /// Extends the turn to [`SEND_TURN_TTL`] from now, for a send that runs long (a slow
+    /// answer, or a client's retries); `false` when it expired and is no longer this one's.
+    ///
+    /// # Errors
+    /// Redis cannot be reached.
+    pub async fn renew(&self) -> Result<bool, StoreError> {
+        let renewed: i64 = scripts()
+            .renew
+            .key(&self.turn_key)
+            .arg(&self.value)
+            .arg(ttl_ms())
+            .invoke_async(&mut self.store.conn())
+            .await
+            .map_err(|e| self.store.error("renew the send turn in Redis", e))?;
+        Ok(renewed == 1)
+    }
+
     /// Records that the send ended now, to `to_wxid`, and gives the turn up when it is still
     /// this one's; whether it was (`false` when it expired mid-send).
     ///
@@ -221,7 +261,7 @@ async fn done(
     to_wxid: &str,
 ) -> Result<bool, StoreError> {
     let released: i64 = scripts()
-        .1
+        .done
         .key(turn_key)
         .key(last_key)
         .arg(value)
@@ -272,7 +312,24 @@ impl Shared {
             .send_turn(&self.app_id, to_wxid, &self.turn_pacing)
             .await?;
         let result = match self.refuse_unless_online() {
-            Ok(()) => call.run(&self.device).await,
+            Ok(()) => {
+                // Renewed while the send runs, so that a send slower than the turn's lifetime
+                // (a client's retries, each with its own timeout) keeps it to the end.
+                let send = call.run(&self.device);
+                tokio::pin!(send);
+                let mut renew = tokio::time::interval(SEND_TURN_TTL / 3);
+                renew.tick().await;
+                loop {
+                    tokio::select! {
+                        result = &mut send => break result,
+                        _ = renew.tick() => {
+                            if !matches!(turn.renew().await, Ok(true)) {
+                                tracing::warn!(app_id = %self.app_id, "gewe bot: cannot renew the send turn; another send may start before this one ends");
+                            }
+                        }
+                    }
+                }
+            }
             Err(refused) => Err(refused.into()),
         };
         if let Err(error) = turn.finish().await {
