@@ -160,3 +160,42 @@ async fn two_bots_seeing_the_device_offline_at_once_recover_it_once() {
     assert!(one.shutdown().await);
     assert!(two.shutdown().await);
 }
+
+/// The bot recovering the device dies mid-`reconnection`: the other one, following it, takes
+/// the recovery lease once it expires and recovers the device itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovery_left_by_a_dead_bot_is_taken_over_once_its_lease_expires() {
+    let Some(server) = RedisServer::start("health-takeover") else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let one = bot(&mock, &server, "health-takeover-one", Arc::default()).await;
+    let two = bot(&mock, &server, "health-takeover-two", Arc::default()).await;
+    // The first reconnection hangs, as if its process died mid-way; the next answers at once.
+    mock.enqueue(
+        "/login/reconnection",
+        MockReply::ok(None).with_delay(Duration::from_secs(60)),
+    );
+    let offline = json!({"TypeName": "Offline", "Appid": APP_ID, "Wxid": BOT_WXID});
+    assert_eq!(deliver(&one, &offline).await, 200);
+    assert!(eventually(|| mock.received_for("/login/reconnection").len() == 1).await);
+    assert!(
+        eventually(|| two.state() == DeviceState::Recovering).await,
+        "{:?}",
+        two.state()
+    );
+    // Killed: its tasks stop at once, its recovery lease is left to expire.
+    drop(one);
+    let dead = std::time::Instant::now();
+    let mut back = false;
+    for _ in 0..200 {
+        if two.state() == DeviceState::Online {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "{:?} after {:?}", two.state(), dead.elapsed());
+    assert_eq!(mock.received_for("/login/reconnection").len(), 2);
+    assert!(two.shutdown().await);
+}

@@ -28,9 +28,9 @@ use tokio::task::JoinHandle;
 /// How often a process reads the shared state.
 pub(crate) const FOLLOW_EVERY: Duration = Duration::from_millis(250);
 
-/// The recovery lease's lifetime; renewed at a third of it while recovery runs, so a process
-/// that dies mid-recovery hands it on within this time.
-const RECOVERY_LEASE: Duration = Duration::from_secs(30);
+/// The recovery lease's lifetime; renewed at a third of it while recovery runs (a re-login
+/// waits minutes for a scan), so a process that dies mid-recovery hands it on within this time.
+const RECOVERY_LEASE: Duration = Duration::from_secs(10);
 
 /// KEYS: health. ARGV: state, reason, by. Returns the new version.
 const WRITE_SCRIPT: &str = r"
