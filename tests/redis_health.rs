@@ -199,3 +199,38 @@ async fn a_recovery_left_by_a_dead_bot_is_taken_over_once_its_lease_expires() {
     assert_eq!(mock.received_for("/login/reconnection").len(), 2);
     assert!(two.shutdown().await);
 }
+
+/// Two bots of one deployment check the device every 200 ms: the period's lease lets one of
+/// them call `checkOnline` each period, not both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_periodic_check_runs_once_per_period_for_the_deployment() {
+    let Some(server) = RedisServer::start("health-check") else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let every = Duration::from_millis(200);
+    let mut bots = Vec::new();
+    for name in ["health-check-one", "health-check-two"] {
+        let store = RedisStore::connect(server.url(), "check").await.unwrap();
+        let bot = Bot::new(settings(&mock, &scratch(name)))
+            .store(store)
+            .pacing(PacingConfig::serial_only())
+            .check_online_every(every)
+            .login_poll_interval(Duration::from_millis(20))
+            .start()
+            .await
+            .unwrap();
+        bots.push(bot);
+    }
+    let before = mock.received_for("/login/checkOnline").len();
+    let span = Duration::from_secs(2);
+    tokio::time::sleep(span).await;
+    let checks = mock.received_for("/login/checkOnline").len() - before;
+    println!("{checks} checks in {span:?}");
+    // Each bot alone would check 10 times in 2 s, 20 in all; one per period is 10, and a
+    // lease a little shorter than the period lets a few more through.
+    assert!((5..=13).contains(&checks), "{checks} checks in {span:?}");
+    for bot in bots {
+        assert!(bot.shutdown().await);
+    }
+}

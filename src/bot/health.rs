@@ -212,6 +212,10 @@ pub(crate) async fn watch_over(shared: Arc<Shared>, every: Duration) {
             }
             shared.recover().await;
         } else {
+            #[cfg(feature = "redis")]
+            if !shared.checks_this_period(every).await {
+                continue;
+            }
             check(&shared).await;
         }
     }

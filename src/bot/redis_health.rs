@@ -12,6 +12,9 @@
 //! and writes each step. The others wait and follow the shared state. A process that gets the
 //! lease only after another's recovery first reads the shared state: a recovery that ended is
 //! followed, not run again, and one left halfway by a process that died is run anew.
+//!
+//! The periodic `checkOnline` runs once per period for the deployment too: in the process that
+//! takes the period's lease `check_online:{appId}`.
 
 use super::health::DeviceState;
 use super::redis_lease::Lease;
@@ -200,6 +203,22 @@ impl Shared {
         self.apply_state(to, &format!("another process saw: {reason}"));
         if matches!(to, DeviceState::Offline | DeviceState::Recovering) {
             self.health.wake_recovery();
+        }
+    }
+
+    /// Whether this process runs this period's `checkOnline`: with Redis, the one process
+    /// that takes the period's lease does, and shares what it finds; the lease is left to
+    /// expire a little before the next period, so the checks need no clock agreement.
+    pub(crate) async fn checks_this_period(&self, every: Duration) -> bool {
+        let (Some(redis), Some(share)) = (&self.redis, self.health_share.get()) else {
+            return true;
+        };
+        let name = format!("check_online:{}", self.app_id);
+        let ttl = (every * 9 / 10).max(Duration::from_millis(1));
+        match redis.acquire_lease(&name, &share.by, ttl).await {
+            Ok(lease) => lease.is_some(),
+            // A check that may run twice beats none.
+            Err(_) => true,
         }
     }
 
