@@ -161,7 +161,8 @@ async fn follow(shared: Arc<Shared>, redis: RedisStore, key: String, by: String)
     loop {
         ticker.tick().await;
         match read(&redis, &key).await {
-            Ok((Some(state), reason, writer, Some(version))) if version > seen => {
+            // Not only a larger version: a Redis that lost its files counts from 1 again.
+            Ok((Some(state), reason, writer, Some(version))) if version != seen => {
                 seen = version;
                 if writer.as_deref() == Some(by.as_str()) {
                     continue;
