@@ -91,6 +91,11 @@ impl Health {
         *self.state.borrow()
     }
 
+    /// Starts recovery, as going offline here does.
+    pub(crate) fn wake_recovery(&self) {
+        self.recover.notify_one();
+    }
+
     /// Moves to `to` and returns the change, or `None` when the state was `to` already.
     fn set(&self, app_id: &str, to: DeviceState, reason: &str) -> Option<StateChange> {
         let mut from = to;
@@ -109,19 +114,30 @@ impl Health {
 }
 
 impl Shared {
-    /// Moves the device to `to`, tells the state handlers, and logs it.
+    /// Moves the device to `to`, tells the state handlers, and logs it; with Redis, tells the
+    /// other processes of the deployment too.
     pub(crate) fn set_state(&self, to: DeviceState, reason: &str) {
-        if let Some(change) = self.health.set(&self.app_id, to, reason) {
-            tracing::warn!(app_id = %self.app_id, from = %change.from, to = %change.to, reason, "gewe bot: device state changed");
-            self.state_changed(change);
+        if self.apply_state(to, reason) {
+            #[cfg(feature = "redis")]
+            self.share_state(to, reason);
         }
+    }
+
+    /// [`set_state`](Self::set_state) in this process only; whether the state changed.
+    pub(crate) fn apply_state(&self, to: DeviceState, reason: &str) -> bool {
+        let Some(change) = self.health.set(&self.app_id, to, reason) else {
+            return false;
+        };
+        tracing::warn!(app_id = %self.app_id, from = %change.from, to = %change.to, reason, "gewe bot: device state changed");
+        self.state_changed(change);
+        true
     }
 
     /// Marks the device offline, when it was online, and starts recovery.
     pub(crate) fn went_offline(&self, reason: &str) {
         if self.health.state() == DeviceState::Online {
             self.set_state(DeviceState::Offline, reason);
-            self.health.recover.notify_one();
+            self.health.wake_recovery();
         }
     }
 
@@ -176,6 +192,8 @@ pub(crate) async fn watch_over(shared: Arc<Shared>, every: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick is at once; the bot checked the device as it started.
     ticker.tick().await;
+    #[cfg(feature = "redis")]
+    let _sharing = super::redis_health::share(&shared);
     loop {
         let recover = shared.health.recover.notified();
         tokio::pin!(recover);
@@ -187,8 +205,17 @@ pub(crate) async fn watch_over(shared: Arc<Shared>, every: Duration) {
                 _ = ticker.tick() => false,
             };
         if woken {
+            #[cfg(feature = "redis")]
+            if let Some(redis) = &shared.redis {
+                shared.recover_shared(redis).await;
+                continue;
+            }
             shared.recover().await;
         } else {
+            #[cfg(feature = "redis")]
+            if !shared.checks_this_period(every).await {
+                continue;
+            }
             check(&shared).await;
         }
     }

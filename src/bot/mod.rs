@@ -38,10 +38,12 @@
 //!   [`Context::reply_image`], … go through the device's paced queue (GeWe's gaps, never two
 //!   at once), bounded by [`Bot::send_queue_capacity`]: a send beyond it, or made while the
 //!   device is not online, fails at once ([`BotError::QueueFull`], [`BotError::Offline`]) and
-//!   never goes out later.
+//!   never goes out later. With a `RedisStore`, the gaps and the cap hold across every
+//!   process of the deployment: each send takes the device's send turn in Redis (`SendTurn`).
 //! - **Health.** See [`DeviceState`]: the bot notices the device going offline, tries
 //!   `reconnection`, then re-logins with the same `appId`; [`Bot::on_state_change`] handlers
-//!   see every change.
+//!   see every change. With a `RedisStore`, what one process sees every process follows, and
+//!   recovery runs in one of them, under a lease.
 //! - **Nothing lost, nothing sent twice.** The [`Store`] ([`FileStore`] by default, the file
 //!   `GEWE_STORE`; `RedisStore` with `GEWE_STORE=redis://…`, feature `redis`) journals each delivery before GeWe gets its 200 and marks it handled after
 //!   its handler; on a restart the rest are handled, and late duplicates dropped. Each send of a
@@ -66,7 +68,11 @@ mod journal;
 #[cfg(feature = "redis")]
 mod redis_group;
 #[cfg(feature = "redis")]
+mod redis_health;
+#[cfg(feature = "redis")]
 mod redis_lease;
+#[cfg(feature = "redis")]
+mod redis_pace;
 #[cfg(feature = "redis")]
 mod redis_store;
 #[cfg(feature = "redis")]
@@ -92,6 +98,8 @@ pub use health::{is_offline_error, DeviceState, StateChange};
 pub use redis_group::{JournalConsumer, MAX_BLOCK, WORKER_GROUP};
 #[cfg(feature = "redis")]
 pub use redis_lease::Lease;
+#[cfg(feature = "redis")]
+pub use redis_pace::{SendTurn, SEND_TURN_TTL};
 #[cfg(feature = "redis")]
 pub use redis_store::{
     RedisStore, RedisStoreBuilder, DEFAULT_CLAIM_AFTER, DEFAULT_DEDUP_DAYS, DEFAULT_LEASE,

@@ -241,6 +241,13 @@ impl Bot {
         let (device, fresh) = device(&client, &*store, &settings, &login).await?;
         let secret = store.secret_path(random_secret()).await?;
         let app_id = device.app_id.clone();
+        // With Redis, the deployment's send turn keeps the gaps and the cap; this process's
+        // pacer only keeps its own sends one at a time and in call order.
+        #[cfg(feature = "redis")]
+        let (pacing, turn_pacing) = match &redis {
+            Some(_) => (crate::pacing::PacingConfig::serial_only(), pacing),
+            None => (pacing.clone(), pacing),
+        };
         #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
         let mut shared = Shared::new(
             client,
@@ -253,6 +260,7 @@ impl Bot {
         #[cfg(feature = "redis")]
         {
             shared.redis = redis;
+            shared.turn_pacing = turn_pacing;
         }
         shared.handler_timeout = handler_timeout;
         let shared = Arc::new(shared);

@@ -68,7 +68,7 @@ impl Drop for QueueSlot<'_> {
 }
 
 impl Shared {
-    fn refuse_unless_online(&self) -> Result<(), BotError> {
+    pub(super) fn refuse_unless_online(&self) -> Result<(), BotError> {
         match self.health.state() {
             DeviceState::Online => Ok(()),
             state => Err(BotError::Offline {
@@ -115,6 +115,10 @@ impl Shared {
         let result = self
             .pacer
             .send(&self.app_id, &to, async {
+                #[cfg(feature = "redis")]
+                if let Some(redis) = &self.redis {
+                    return self.send_in_turn(redis, &to, call).await;
+                }
                 // The device may have gone offline while this send waited its turn: it must not
                 // go out late.
                 self.refuse_unless_online()?;

@@ -51,6 +51,13 @@ pub(crate) struct Shared {
     pub(crate) redis: Option<super::redis_store::RedisStore>,
     /// The longest a handler may run; `None` for no limit.
     pub(crate) handler_timeout: Option<Duration>,
+    /// With Redis: the gaps and the cap the deployment's send turn keeps (the `pacer` then
+    /// only keeps this process's sends in call order).
+    #[cfg(feature = "redis")]
+    pub(crate) turn_pacing: crate::pacing::PacingConfig,
+    /// With Redis: this process's part in the device's shared health, once it is watched.
+    #[cfg(feature = "redis")]
+    pub(crate) health_share: OnceLock<super::redis_health::HealthShare>,
 }
 
 impl Shared {
@@ -62,6 +69,8 @@ impl Shared {
         send_queue_capacity: usize,
         settings: LoginSettings,
     ) -> Self {
+        #[cfg(feature = "redis")]
+        let turn_pacing = pacer.config().clone();
         Shared {
             device: client.device(device.app_id.clone()),
             client,
@@ -78,6 +87,10 @@ impl Shared {
             #[cfg(feature = "redis")]
             redis: None,
             handler_timeout: None,
+            #[cfg(feature = "redis")]
+            turn_pacing,
+            #[cfg(feature = "redis")]
+            health_share: OnceLock::new(),
         }
     }
 

@@ -136,6 +136,40 @@ impl PacingConfig {
         self.window = window;
         self
     }
+
+    /// The gap before a send to `to_wxid` when the previous send went to `previous`: the
+    /// message gap, or, when the recipient changes, the larger of it and the
+    /// [`switch_gap`](Self::switch_gap).
+    fn gap_before(&self, previous: &str, to_wxid: &str) -> Duration {
+        if previous == to_wxid {
+            self.message_gap
+        } else {
+            self.message_gap.max(self.switch_gap(to_wxid))
+        }
+    }
+
+    /// The gap wanted when the recipient changes to `to_wxid`: the user gap, or one drawn from
+    /// the group gap. Also what the send turn of a Redis deployment asks, so that the gaps are
+    /// decided in one place.
+    pub(crate) fn switch_gap(&self, to_wxid: &str) -> Duration {
+        if is_group(to_wxid) {
+            random_in(&self.group_gap)
+        } else {
+            self.user_gap
+        }
+    }
+
+    /// The message gap: between any two sends.
+    #[cfg(feature = "redis")]
+    pub(crate) fn message_gap_value(&self) -> Duration {
+        self.message_gap
+    }
+
+    /// The cap, when any, and the window it counts in.
+    #[cfg(feature = "redis")]
+    pub(crate) fn cap(&self) -> (Option<u32>, Duration) {
+        (self.per_minute, self.window)
+    }
 }
 
 /// Paces sends per `appId`: one at a time, in call order, with the gaps of its
@@ -302,16 +336,7 @@ impl Shared {
         let c = &self.config;
         let mut ready = Instant::now();
         if let Some((ended, previous)) = &state.last {
-            let mut gap = c.message_gap;
-            if previous != to {
-                let switch = if is_group(to) {
-                    self.random_in(&c.group_gap)
-                } else {
-                    c.user_gap
-                };
-                gap = gap.max(switch);
-            }
-            ready = ready.max(later(*ended, gap));
+            ready = ready.max(later(*ended, c.gap_before(previous, to)));
         }
         if let Some(cap) = c.per_minute {
             // The starts older than the window (at `ready`) no longer count; with `cap` or more
@@ -330,12 +355,13 @@ impl Shared {
         }
         ready
     }
+}
 
-    fn random_in(&self, range: &RangeInclusive<Duration>) -> Duration {
-        let (lo, hi) = (*range.start(), *range.end());
-        let span = hi.saturating_sub(lo).as_nanos();
-        lo + Duration::from_nanos(u64::try_from(fastrand::u128(0..=span)).unwrap_or(u64::MAX))
-    }
+/// A duration drawn uniformly from `range`.
+fn random_in(range: &RangeInclusive<Duration>) -> Duration {
+    let (lo, hi) = (*range.start(), *range.end());
+    let span = hi.saturating_sub(lo).as_nanos();
+    lo + Duration::from_nanos(u64::try_from(fastrand::u128(0..=span)).unwrap_or(u64::MAX))
 }
 
 /// `at + d`, saturating (a year at most) instead of panicking on an absurd configured gap.
