@@ -21,13 +21,23 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
 
+/// Short, so that partitions move within a test.
 const LEASE: Duration = Duration::from_millis(3000);
 const HANDLER_TIMEOUT: Duration = Duration::from_millis(2000);
+/// Under load a handler's reply waits its turn behind up to 50 others, one device's sends being
+/// one at a time: a handler may take seconds.
+const LOAD_LEASE: Duration = Duration::from_secs(30);
+const LOAD_HANDLER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What the handlers saw: (chat, message body), in the order they ran.
 type Log = Arc<Mutex<Vec<(String, String)>>>;
 
 fn settings(server: &RedisServer, mock: &MockServer, deployment: &str, role: Role) -> Settings {
+    let lease = if deployment == "load" {
+        LOAD_LEASE
+    } else {
+        LEASE
+    };
     Settings::new(mock.token())
         .base_url(mock.base_url())
         .listen("127.0.0.1:0".parse().unwrap())
@@ -35,8 +45,8 @@ fn settings(server: &RedisServer, mock: &MockServer, deployment: &str, role: Rol
         .region_id("320000")
         .redis_store(server.url(), deployment)
         .partitions(16)
-        .lease(LEASE)
-        .claim_after(LEASE)
+        .lease(lease)
+        .claim_after(lease)
         .role(role)
 }
 
@@ -56,9 +66,14 @@ async fn worker(
     pacing: PacingConfig,
 ) -> RunningBot {
     let log = Arc::clone(log);
+    let timeout = if deployment == "load" {
+        LOAD_HANDLER_TIMEOUT
+    } else {
+        HANDLER_TIMEOUT
+    };
     Bot::new(settings(server, mock, deployment, Role::Worker))
         .pacing(pacing)
-        .handler_timeout(HANDLER_TIMEOUT)
+        .handler_timeout(timeout)
         .on_text(move |cx: Context, msg: TextMessage| {
             let log = Arc::clone(&log);
             async move {
@@ -211,7 +226,12 @@ async fn three_workers_share_5000_deliveries_of_50_conversations_in_order_once_e
     // 500 replies, one at a time for the device, each after the previous one's answer and the
     // gap: consecutive arrivals at least answer + gap apart (1 ms for clock rounding).
     let replies = wait_for(&mock, "/message/postText", 500).await;
-    assert_eq!(replies.len(), 500);
+    assert_eq!(
+        replies.len(),
+        500,
+        "{:?}",
+        workers.iter().map(|w| w.stats()).collect::<Vec<_>>()
+    );
     let mut at = arrivals.lock().unwrap().clone();
     at.sort();
     let tightest = at.windows(2).map(|w| w[1] - w[0]).min().unwrap();

@@ -19,10 +19,47 @@ use std::time::Duration;
 /// The errors a bot's handler got from its sends.
 type Errors = Arc<Mutex<Vec<String>>>;
 
+/// Which bot handled which probe: (bot, chat). The workers of a deployment share its
+/// conversations by partition, so a delivery is handled by whichever bot holds its chat's.
+static PROBES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// A chat whose deliveries bot `one` handles, and one that bot `two` handles, found by
+/// probing (the probes are answered): the partitions are spread once both bots run.
+async fn chats_of(one: &RunningBot, names: (&str, &str)) -> (String, String) {
+    for round in 0..20u64 {
+        let chats: Vec<String> = (0..24).map(|i| format!("wxid_probe_{round}_{i}")).collect();
+        for (i, chat) in chats.iter().enumerate() {
+            let probe = private_text(chat, "probe", 900_000 + round * 100 + i as u64);
+            assert_eq!(deliver(one, &probe).await, 200);
+        }
+        let handled = |name: &str| {
+            PROBES
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(bot, chat)| bot == name && chats.contains(chat))
+                .map(|(_, chat)| chat.clone())
+        };
+        let all = || {
+            let probes = PROBES.lock().unwrap();
+            chats
+                .iter()
+                .all(|c| probes.iter().any(|(_, chat)| chat == c))
+        };
+        assert!(eventually(all).await, "the probes were not handled");
+        if let (Some(a), Some(b)) = (handled(names.0), handled(names.1)) {
+            return (a, b);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("the two bots never shared the partitions");
+}
+
 /// A bot of the deployment `health` that answers each private text, and keeps the errors
 /// of its answers in `errors`.
 async fn bot(mock: &MockServer, server: &RedisServer, name: &str, errors: Errors) -> RunningBot {
     let store = RedisStore::connect(server.url(), "health").await.unwrap();
+    let bot_name = name.to_owned();
     Bot::new(settings(mock, &scratch(name)))
         .store(store)
         .pacing(PacingConfig::serial_only())
@@ -30,7 +67,13 @@ async fn bot(mock: &MockServer, server: &RedisServer, name: &str, errors: Errors
         .shutdown_grace(Duration::from_secs(2))
         .on_text(move |cx: Context, msg: TextMessage| {
             let errors = Arc::clone(&errors);
+            let name = bot_name.clone();
             async move {
+                if msg.body() == "probe" {
+                    let chat = cx.chat_id().unwrap_or_default().to_owned();
+                    PROBES.lock().unwrap().push((name, chat));
+                    return Ok(());
+                }
                 if let Err(error) = cx.reply(msg.body()).await {
                     errors.lock().unwrap().push(error.to_string());
                 }
@@ -64,6 +107,7 @@ async fn offline_seen_by_one_bot_is_refused_by_both_and_recovered_once() {
     let (one_errors, two_errors): (Errors, Errors) = Default::default();
     let one = bot(&mock, &server, "health-one", Arc::clone(&one_errors)).await;
     let two = bot(&mock, &server, "health-two", Arc::clone(&two_errors)).await;
+    let (_, chat_of_two) = chats_of(&one, ("health-one", "health-two")).await;
     // A slow reconnection: long enough for the other bot to see the device offline.
     mock.respond(
         "/login/reconnection",
@@ -77,7 +121,7 @@ async fn offline_seen_by_one_bot_is_refused_by_both_and_recovered_once() {
         "the other bot learns it"
     );
     // The other bot refuses a send at once, and nothing goes out.
-    let hello = private_text("wxid_friend", "while offline", 101);
+    let hello = private_text(&chat_of_two, "while offline", 101);
     assert_eq!(deliver(&two, &hello).await, 200);
     assert!(eventually(|| !two_errors.lock().unwrap().is_empty()).await);
     let refused = two_errors.lock().unwrap()[0].clone();
@@ -102,7 +146,7 @@ async fn offline_seen_by_one_bot_is_refused_by_both_and_recovered_once() {
         (DeviceState::Online, DeviceState::Online)
     );
     // And sends go out again from either.
-    let again = private_text("wxid_friend", "back", 102);
+    let again = private_text(&chat_of_two, "back", 102);
     assert_eq!(deliver(&two, &again).await, 200);
     let sent = bot_support::wait_for(&mock, "/message/postText", 1).await;
     assert_eq!(sent[0]["content"], "back");
@@ -123,6 +167,7 @@ async fn two_bots_seeing_the_device_offline_at_once_recover_it_once() {
     let (one_errors, two_errors): (Errors, Errors) = Default::default();
     let one = bot(&mock, &server, "health-send-one", Arc::clone(&one_errors)).await;
     let two = bot(&mock, &server, "health-send-two", Arc::clone(&two_errors)).await;
+    let (chat_of_one, chat_of_two) = chats_of(&one, ("health-send-one", "health-send-two")).await;
     // GeWe's offline error for the next two sends, while checkOnline would still say online.
     for _ in 0..2 {
         mock.enqueue(
@@ -135,8 +180,8 @@ async fn two_bots_seeing_the_device_offline_at_once_recover_it_once() {
         MockReply::ok(None).with_delay(Duration::from_millis(500)),
     );
     let (to_one, to_two) = (
-        private_text("wxid_friend", "one", 201),
-        private_text("wxid_friend", "two", 202),
+        private_text(&chat_of_one, "one", 201),
+        private_text(&chat_of_two, "two", 202),
     );
     let (a, b) = tokio::join!(deliver(&one, &to_one), deliver(&two, &to_two));
     assert_eq!((a, b), (200, 200));

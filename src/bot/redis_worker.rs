@@ -5,8 +5,9 @@
 //! partition's [`Lease`], whose fencing token its marks and sends carry, so two workers never
 //! handle one conversation at once and its order holds across workers.
 //!
-//! **How partitions move.** Every worker beats in the sorted set `workers` each third of the
-//! lease; a worker that missed a whole lease is no longer counted. Each worker takes free
+//! **How partitions move.** Every worker beats in the sorted set `workers` every second (or
+//! each third of the lease, when shorter); a worker that missed a whole lease is no longer
+//! counted. Each worker takes free
 //! partitions up to its share, `ceil(P / live workers)`, and sheds what it holds above it: a
 //! shed partition is read no more, its deliveries under way finish and are acknowledged, then
 //! its lease is released for a newcomer to take. A worker that dies stops renewing: its leases
@@ -37,6 +38,10 @@ const READ_COUNT: usize = 128;
 /// The longest the loop waits between looks at its partitions: claims and drains progress at
 /// this pace.
 const TICK: Duration = Duration::from_millis(100);
+
+/// How often a worker beats at most: a joining worker is counted, and given its share, within
+/// about this, whatever the lease.
+const BEAT: Duration = Duration::from_secs(1);
 
 /// What the worker is asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +151,7 @@ async fn run(
     let renew_every = lease / 3;
     let mut held: BTreeMap<u32, Partition> = BTreeMap::new();
     let mut next_renew = Instant::now();
+    let mut next_beat = Instant::now();
     let mut live: u32 = 1;
     loop {
         let now_phase = *phase.borrow_and_update();
@@ -153,10 +159,13 @@ async fn run(
             leave(&store, &name, held).await;
             return;
         }
+        if Instant::now() >= next_beat {
+            live = heartbeat(&store, &name).await.unwrap_or(live);
+            next_beat = Instant::now() + BEAT.min(renew_every);
+        }
         let renewing = Instant::now() >= next_renew;
         if renewing {
             let started = Instant::now();
-            live = heartbeat(&store, &name).await.unwrap_or(live);
             renew(&store, &mut held, started).await;
             next_renew = started + renew_every;
         }
@@ -170,7 +179,9 @@ async fn run(
             .filter(|(_, p)| p.held == Held::Reading)
             .map(|(n, _)| *n)
             .collect();
-        let block = TICK.min(next_renew.saturating_duration_since(Instant::now()));
+        let block = TICK
+            .min(next_renew.saturating_duration_since(Instant::now()))
+            .min(next_beat.saturating_duration_since(Instant::now()));
         if now_phase != Phase::Run || waiting >= max_waiting || reading.is_empty() || step.is_err()
         {
             tokio::select! {
