@@ -16,6 +16,9 @@
 //! | `journal:{p}` | stream | partition `p`'s deliveries not yet handled, entry id `0-SEQ`, fields `body`, `key` (the dedup key's name), `at` (ms); consumer group `workers` |
 //! | `lease:partition:{p}` | string | the lease of the worker handling partition `p`: `TOKEN:WORKER` |
 //! | `workers` | sorted set | the live workers, scored by their last heartbeat (ms) |
+//! | `lease:{name}`, `lease_token:{name}` | string | other leases (`login`, `recovery:{appId}`, `check_online:{appId}`) and their token counters ([`Lease`](super::Lease)) |
+//! | `send_turn:{appId}` and the like | | the device's send turn: [`SendTurn`](super::SendTurn) |
+//! | `health:{appId}` | hash | the device's state, shared by the deployment's processes |
 //! | `seen:{Appid}/{NewMsgId}` | string | a dedup key, holding its sequence number |
 //! | `sends` | hash | `DELIVERY:INDEX` → the [`SendRecord`] as begun, as JSON |
 //! | `send_outcomes` | hash | `DELIVERY:INDEX` → its [`SendOutcome`], as JSON |
