@@ -129,6 +129,7 @@ impl Deployment {
             .env("GEWE_PARTITIONS", PARTITIONS.to_string())
             .env("GEWE_LEASE_SECS", LEASE.as_secs_f64().to_string())
             .env("GEWE_CLAIM_AFTER_SECS", LEASE.as_secs_f64().to_string())
+            .env("GEWE_SEND_TURN_SECS", LEASE.as_secs_f64().to_string())
             .env_remove("GEWE_CALLBACK_URL")
             .env_remove("GEWE_APP_ID")
             .stdout(Stdio::null());
@@ -172,6 +173,7 @@ fn redis_settings(server: &RedisServer, mock: &MockServer) -> Settings {
         .partitions(PARTITIONS)
         .lease(LEASE)
         .claim_after(LEASE)
+        .send_turn_ttl(LEASE)
 }
 
 async fn wait_for_file(path: &Path) {

@@ -99,7 +99,7 @@ pub use redis_group::{JournalConsumer, MAX_BLOCK, WORKER_GROUP};
 #[cfg(feature = "redis")]
 pub use redis_lease::Lease;
 #[cfg(feature = "redis")]
-pub use redis_pace::{SendTurn, SEND_TURN_TTL};
+pub use redis_pace::{SendTurn, DEFAULT_SEND_TURN_TTL};
 #[cfg(feature = "redis")]
 pub use redis_store::{
     RedisStore, RedisStoreBuilder, DEFAULT_CLAIM_AFTER, DEFAULT_DEDUP_DAYS, DEFAULT_LEASE,

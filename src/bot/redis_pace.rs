@@ -20,7 +20,7 @@
 //! `msgId` that revoking or quoting needs) directly, and the send records of the bot layer are
 //! written around it as for one process. A per-`appId` stream with one sender would need a
 //! reply channel back to the handler and a sender elected per device. The cost of the lease is
-//! bounded: a holder that dies mid-send blocks the device for at most [`SEND_TURN_TTL`], after
+//! bounded: a holder that dies mid-send blocks the device for at most the [send turn's lifetime](super::RedisStoreBuilder::send_turn_ttl), after
 //! which the next send goes, counted from the dead holder's start.
 
 use super::calls::Call;
@@ -32,10 +32,9 @@ use redis::Script;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// How long a turn is held without renewal: longer than a send's HTTP timeout (60 s by
-/// default), and renewed while a bot's send runs, so a slow send keeps its turn to the end; a
-/// holder that died frees it when it expires.
-pub const SEND_TURN_TTL: Duration = Duration::from_secs(90);
+/// How long a turn is held without renewal, by default: see
+/// [`RedisStoreBuilder::send_turn_ttl`](super::RedisStoreBuilder::send_turn_ttl).
+pub const DEFAULT_SEND_TURN_TTL: Duration = Duration::from_secs(10);
 
 /// How often a send waiting for another's turn asks again: a turn ends when its send does,
 /// which the script cannot tell a waiter in advance.
@@ -124,8 +123,8 @@ fn scripts() -> &'static Scripts {
     })
 }
 
-fn ttl_ms() -> u64 {
-    u64::try_from(SEND_TURN_TTL.as_millis()).unwrap_or(u64::MAX)
+fn ttl_ms(store: &RedisStore) -> u64 {
+    u64::try_from(store.send_turn_ttl().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The name this process holds turns and leases under: its pid and a random part, since one
@@ -156,7 +155,7 @@ fn micros(d: Duration) -> u64 {
 impl RedisStore {
     /// Waits for the send turn of `app_id` for a send to `to_wxid`, as `pacing` asks (its
     /// gaps and cap), counted across every process of the deployment; then holds it for
-    /// [`SEND_TURN_TTL`] at most.
+    /// the [send turn's lifetime](super::RedisStoreBuilder::send_turn_ttl) at most.
     ///
     /// # Errors
     /// Redis cannot be reached or fails the script: the send must not go out, since its
@@ -185,7 +184,7 @@ impl RedisStore {
                 .key(&starts_key)
                 .key(&token_key)
                 .arg(holder)
-                .arg(ttl_ms())
+                .arg(ttl_ms(self))
                 .arg(to_wxid)
                 .arg(micros(pacing.message_gap_value()))
                 .arg(micros(switch_gap))
@@ -218,7 +217,7 @@ impl SendTurn {
         self.token
     }
 
-    /// Extends the turn to [`SEND_TURN_TTL`] from now, for a send that runs long (a slow
+    /// Extends the turn to the [send turn's lifetime](super::RedisStoreBuilder::send_turn_ttl) from now, for a send that runs long (a slow
     /// answer, or a client's retries); `false` when it expired and is no longer this one's.
     ///
     /// # Errors
@@ -228,7 +227,7 @@ impl SendTurn {
             .renew
             .key(&self.turn_key)
             .arg(&self.value)
-            .arg(ttl_ms())
+            .arg(ttl_ms(&self.store))
             .invoke_async(&mut self.store.conn())
             .await
             .map_err(|e| self.store.error("renew the send turn in Redis", e))?;
@@ -317,7 +316,7 @@ impl Shared {
                 // (a client's retries, each with its own timeout) keeps it to the end.
                 let send = call.run(&self.device);
                 tokio::pin!(send);
-                let mut renew = tokio::time::interval(SEND_TURN_TTL / 3);
+                let mut renew = tokio::time::interval(redis.send_turn_ttl() / 3);
                 renew.tick().await;
                 loop {
                     tokio::select! {

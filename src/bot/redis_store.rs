@@ -184,6 +184,7 @@ struct Inner {
     partitions: u32,
     lease: Duration,
     claim_after: Duration,
+    send_turn_ttl: Duration,
     /// The partition leases this process holds or held, as worker: the fences its marks and
     /// sends carry. A lost lease keeps its stale value, so that late writes are refused.
     fences: std::sync::Mutex<std::collections::HashMap<u32, Fence>>,
@@ -267,9 +268,19 @@ pub struct RedisStoreBuilder {
     partitions: u32,
     lease: Duration,
     claim_after: Duration,
+    send_turn_ttl: Duration,
 }
 
 impl RedisStoreBuilder {
+    /// How long a device's send turn is held without renewal (default
+    /// [`DEFAULT_SEND_TURN_TTL`](super::DEFAULT_SEND_TURN_TTL)). A send renews it every third of
+    /// that while it runs, so a slow send keeps its turn to the end; a worker that dies
+    /// mid-send holds up the device's sends for at most this.
+    pub fn send_turn_ttl(mut self, ttl: Duration) -> Self {
+        self.send_turn_ttl = ttl;
+        self
+    }
+
     /// How many partitions the conversations are spread over (default [`DEFAULT_PARTITIONS`]):
     /// the most workers that can handle deliveries at once. Fixed by the deployment's first
     /// process: a process asking for another number refuses to start.
@@ -330,7 +341,11 @@ impl RedisStoreBuilder {
                 format!("{} partitions: give 1 to 1024", self.partitions),
             ));
         }
-        for (name, value) in [("lease", self.lease), ("claim_after", self.claim_after)] {
+        for (name, value) in [
+            ("lease", self.lease),
+            ("claim_after", self.claim_after),
+            ("send_turn_ttl", self.send_turn_ttl),
+        ] {
             if value < Duration::from_millis(10) {
                 return Err(fail(
                     "use the worker settings",
@@ -414,6 +429,7 @@ impl RedisStoreBuilder {
                 partitions: self.partitions,
                 lease: self.lease,
                 claim_after: self.claim_after,
+                send_turn_ttl: self.send_turn_ttl,
                 fences: std::sync::Mutex::default(),
                 in_hand,
                 marks,
@@ -441,6 +457,7 @@ impl RedisStore {
             partitions: DEFAULT_PARTITIONS,
             lease: DEFAULT_LEASE,
             claim_after: DEFAULT_CLAIM_AFTER,
+            send_turn_ttl: super::redis_pace::DEFAULT_SEND_TURN_TTL,
         }
     }
 
@@ -499,6 +516,11 @@ impl RedisStore {
     /// How long a delivery read by a worker stays its own before another may claim it.
     pub fn claim_after(&self) -> Duration {
         self.inner.claim_after
+    }
+
+    /// How long a device's send turn is held without renewal.
+    pub fn send_turn_ttl(&self) -> Duration {
+        self.inner.send_turn_ttl
     }
 
     /// The partition of `conversation` of device `app_id`: FNV-1a, which every process and

@@ -336,6 +336,9 @@ async fn redis_store(
     if let Some(idle) = settings.claim_after {
         builder = builder.claim_after(idle);
     }
+    if let Some(ttl) = settings.send_turn_ttl {
+        builder = builder.send_turn_ttl(ttl);
+    }
     builder.connect().await
 }
 

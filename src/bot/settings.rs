@@ -35,6 +35,8 @@ pub struct Settings {
     pub(crate) partitions: Option<u32>,
     pub(crate) lease: Option<std::time::Duration>,
     pub(crate) claim_after: Option<std::time::Duration>,
+    /// `GEWE_SEND_TURN_SECS`: the device's send turn's lifetime.
+    pub(crate) send_turn_ttl: Option<std::time::Duration>,
     /// `GEWE_ROLE`: what this process does.
     pub(crate) role: Role,
 }
@@ -90,6 +92,7 @@ impl fmt::Debug for Settings {
             .field("partitions", &self.partitions)
             .field("lease", &self.lease)
             .field("claim_after", &self.claim_after)
+            .field("send_turn_ttl", &self.send_turn_ttl)
             .field("role", &self.role)
             .finish()
     }
@@ -123,6 +126,7 @@ impl Settings {
             partitions: None,
             lease: None,
             claim_after: None,
+            send_turn_ttl: None,
             role: Role::Both,
         }
     }
@@ -145,6 +149,7 @@ impl Settings {
     /// | `GEWE_PARTITIONS` | with a Redis store: how many partitions the conversations are spread over, fixed by the deployment's first process | 16 |
     /// | `GEWE_LEASE_SECS` | with a Redis store: a worker's lease on a partition | 60 |
     /// | `GEWE_CLAIM_AFTER_SECS` | with a Redis store: how long a delivery read by a worker stays its own before another may claim it | 60 |
+    /// | `GEWE_SEND_TURN_SECS` | with a Redis store: how long the device's send turn is held without renewal; a worker dying mid-send holds up the device's sends for at most this | 10 |
     ///
     /// # Errors
     /// [`BotError::MissingVariable`] naming `GEWE_TOKEN` or `GEWE_CALLBACK_URL` when unset:
@@ -249,6 +254,7 @@ impl Settings {
         }
         settings.lease = seconds("GEWE_LEASE_SECS")?;
         settings.claim_after = seconds("GEWE_CLAIM_AFTER_SECS")?;
+        settings.send_turn_ttl = seconds("GEWE_SEND_TURN_SECS")?;
         if let Some(days) = var("GEWE_DEDUP_DAYS") {
             match days.parse::<u32>() {
                 Ok(n) if n > 0 => settings.dedup_days = Some(n),
@@ -362,6 +368,15 @@ impl Settings {
     #[cfg(feature = "redis")]
     pub fn claim_after(mut self, idle: std::time::Duration) -> Self {
         self.claim_after = Some(idle);
+        self
+    }
+
+    /// With a Redis store: how long the device's send turn is held without renewal (default
+    /// [`DEFAULT_SEND_TURN_TTL`](super::DEFAULT_SEND_TURN_TTL)); see
+    /// [`RedisStoreBuilder::send_turn_ttl`](super::RedisStoreBuilder::send_turn_ttl).
+    #[cfg(feature = "redis")]
+    pub fn send_turn_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.send_turn_ttl = Some(ttl);
         self
     }
 
