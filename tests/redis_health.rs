@@ -25,7 +25,26 @@ static PROBES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
 /// A chat whose deliveries bot `one` handles, and one that bot `two` handles, found by
 /// probing (the probes are answered): the partitions are spread once both bots run.
-async fn chats_of(one: &RunningBot, names: (&str, &str)) -> (String, String) {
+async fn chats_of(server: &RedisServer, one: &RunningBot, names: (&str, &str)) -> (String, String) {
+    // Once the partitions are split evenly they stay put: probe then.
+    let settled = || {
+        let mut held = std::collections::BTreeMap::<String, usize>::new();
+        for partition in 0..16 {
+            let key = format!("gewe:{{health}}:lease:partition:{partition}");
+            if let Some(value) = server.command(&["GET", &key]).strip_prefix("$ ") {
+                *held
+                    .entry(value.split_once(':').map_or(value, |(_, h)| h).to_owned())
+                    .or_default() += 1;
+            }
+        }
+        held.len() == 2 && held.values().all(|n| *n == 8)
+    };
+    for _ in 0..3 {
+        if eventually(settled).await {
+            break;
+        }
+    }
+    assert!(settled(), "the two bots never split the partitions");
     for round in 0..20u64 {
         let chats: Vec<String> = (0..24).map(|i| format!("wxid_probe_{round}_{i}")).collect();
         for (i, chat) in chats.iter().enumerate() {
@@ -107,7 +126,7 @@ async fn offline_seen_by_one_bot_is_refused_by_both_and_recovered_once() {
     let (one_errors, two_errors): (Errors, Errors) = Default::default();
     let one = bot(&mock, &server, "health-one", Arc::clone(&one_errors)).await;
     let two = bot(&mock, &server, "health-two", Arc::clone(&two_errors)).await;
-    let (_, chat_of_two) = chats_of(&one, ("health-one", "health-two")).await;
+    let (_, chat_of_two) = chats_of(&server, &one, ("health-one", "health-two")).await;
     // A slow reconnection: long enough for the other bot to see the device offline.
     mock.respond(
         "/login/reconnection",
@@ -167,7 +186,8 @@ async fn two_bots_seeing_the_device_offline_at_once_recover_it_once() {
     let (one_errors, two_errors): (Errors, Errors) = Default::default();
     let one = bot(&mock, &server, "health-send-one", Arc::clone(&one_errors)).await;
     let two = bot(&mock, &server, "health-send-two", Arc::clone(&two_errors)).await;
-    let (chat_of_one, chat_of_two) = chats_of(&one, ("health-send-one", "health-send-two")).await;
+    let (chat_of_one, chat_of_two) =
+        chats_of(&server, &one, ("health-send-one", "health-send-two")).await;
     // GeWe's offline error for the next two sends, while checkOnline would still say online.
     for _ in 0..2 {
         mock.enqueue(
