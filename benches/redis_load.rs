@@ -166,6 +166,48 @@ fn webhook_url(bot: &RunningBot) -> String {
     )
 }
 
+/// CPU time so far, in seconds: this process's (the bots under test) and Redis's, and the
+/// commands Redis has processed; to see what the 2 cores went to.
+#[derive(Clone, Copy)]
+struct Usage {
+    at: Instant,
+    process_s: f64,
+    redis_s: f64,
+    redis_commands: u64,
+}
+
+impl Usage {
+    fn now(server: &RedisServer) -> Usage {
+        // utime and stime, fields 14 and 15 of /proc/self/stat, in ticks of 1/100 s.
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        let process_s = ticks(11)
+            .zip(ticks(12))
+            .map_or(f64::NAN, |(u, s)| (u + s) / 100.0);
+        let info = format!(
+            "{}\n{}",
+            server.command(&["INFO", "cpu"]),
+            server.command(&["INFO", "stats"])
+        );
+        let field = |name: &str| -> Option<f64> {
+            info.split(['\r', '\n', ' '])
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.parse().ok())
+        };
+        Usage {
+            at: Instant::now(),
+            process_s,
+            redis_s: field("used_cpu_user").unwrap_or(f64::NAN)
+                + field("used_cpu_sys").unwrap_or(f64::NAN),
+            redis_commands: field("total_commands_processed").map_or(0, |c| c as u64),
+        }
+    }
+}
+
 /// What one measurement gave.
 struct Measured {
     answered_per_sec: f64,
@@ -179,6 +221,11 @@ struct Measured {
     start_p99_ms: f64,
     non_2xx: u64,
     errors: u64,
+    /// CPU use over the round, in cores: this process's and Redis's.
+    process_cores: f64,
+    redis_cores: f64,
+    /// Redis commands per delivery handled.
+    commands_each: f64,
 }
 
 /// The system under test: where wrk posts, who handles, and what its webhook accepted so far.
@@ -189,10 +236,16 @@ struct Target<'a> {
     accepted: Box<dyn Fn() -> u64 + 'a>,
 }
 
-fn measure(target: &Target<'_>, script: &std::path::Path, prefix: &str) -> Measured {
+fn measure(
+    target: &Target<'_>,
+    server: &RedisServer,
+    script: &std::path::Path,
+    prefix: &str,
+) -> Measured {
     let connections: u64 = wrk::env("WRK_CONNECTIONS", "64").parse().unwrap_or(64);
     let accepted_before = (target.accepted)();
     let _ = target.starts.take();
+    let before = Usage::now(server);
     let started_us = now_us();
     let run = wrk::try_run(&target.url, script, prefix).unwrap_or_else(|why| panic!("{why}"));
     let stopped = Instant::now();
@@ -216,6 +269,7 @@ fn measure(target: &Target<'_>, script: &std::path::Path, prefix: &str) -> Measu
         );
         std::thread::sleep(Duration::from_millis(5));
     };
+    let after = Usage::now(server);
     let starts = target.starts.take();
     let ids: HashSet<u64> = starts.iter().map(|s| s.id).collect();
     let answered = run.requests - run.non_2xx;
@@ -262,6 +316,9 @@ fn measure(target: &Target<'_>, script: &std::path::Path, prefix: &str) -> Measu
         start_p99_ms: quantile(&latencies, 0.99),
         non_2xx: run.non_2xx,
         errors: run.errors,
+        process_cores: (after.process_s - before.process_s) / (after.at - before.at).as_secs_f64(),
+        redis_cores: (after.redis_s - before.redis_s) / (after.at - before.at).as_secs_f64(),
+        commands_each: (after.redis_commands - before.redis_commands) as f64 / starts.len() as f64,
     }
 }
 
@@ -394,15 +451,15 @@ fn main() {
         wrk::env("WRK_DURATION", "10s"),
     );
     println!(
-        "round  bot          answered/s  answer p99 ms  answered  handled  handled/s  drained ms  start p50 ms  start p99 ms  non-2xx  errors"
+        "round  bot          answered/s  answer p99 ms  answered  handled  handled/s  drained ms  start p50 ms  start p99 ms  non-2xx  errors  bots cpu  redis cpu  cmds each"
     );
     let mut all: Vec<Vec<Measured>> = vec![Vec::new(), Vec::new()];
     for round in 0..rounds {
         for (which, target) in targets.iter().enumerate() {
             let prefix = format!("8{}{which}", round + 1);
-            let m = measure(target, &script, &prefix);
+            let m = measure(target, &server, &script, &prefix);
             println!(
-                "{:>5}  {:<11} {:>11.0} {:>14.2} {:>9} {:>8} {:>10.0} {:>11.1} {:>13.2} {:>13.2} {:>8} {:>7}",
+                "{:>5}  {:<11} {:>11.0} {:>14.2} {:>9} {:>8} {:>10.0} {:>11.1} {:>13.2} {:>13.2} {:>8} {:>7} {:>9.2} {:>10.2} {:>10.1}",
                 round + 1,
                 target.name,
                 m.answered_per_sec,
@@ -414,7 +471,10 @@ fn main() {
                 m.start_p50_ms,
                 m.start_p99_ms,
                 m.non_2xx,
-                m.errors
+                m.errors,
+                m.process_cores,
+                m.redis_cores,
+                m.commands_each
             );
             all[which].push(m);
         }
