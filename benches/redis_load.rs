@@ -208,6 +208,14 @@ impl Usage {
     }
 }
 
+/// The 1-minute load average, to tell a quiet machine from a shared one.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 /// What one measurement gave.
 struct Measured {
     answered_per_sec: f64,
@@ -226,6 +234,8 @@ struct Measured {
     redis_cores: f64,
     /// Redis commands per delivery handled.
     commands_each: f64,
+    /// The load average before and after.
+    load: String,
 }
 
 /// The system under test: where wrk posts, who handles, and what its webhook accepted so far.
@@ -245,6 +255,7 @@ fn measure(
     let connections: u64 = wrk::env("WRK_CONNECTIONS", "64").parse().unwrap_or(64);
     let accepted_before = (target.accepted)();
     let _ = target.starts.take();
+    let load_before = load_average();
     let before = Usage::now(server);
     let started_us = now_us();
     let run = wrk::try_run(&target.url, script, prefix).unwrap_or_else(|why| panic!("{why}"));
@@ -319,6 +330,7 @@ fn measure(
         process_cores: (after.process_s - before.process_s) / (after.at - before.at).as_secs_f64(),
         redis_cores: (after.redis_s - before.redis_s) / (after.at - before.at).as_secs_f64(),
         commands_each: (after.redis_commands - before.redis_commands) as f64 / starts.len() as f64,
+        load: format!("{load_before}–{}", load_average()),
     }
 }
 
@@ -451,7 +463,7 @@ fn main() {
         wrk::env("WRK_DURATION", "10s"),
     );
     println!(
-        "round  bot          answered/s  answer p99 ms  answered  handled  handled/s  drained ms  start p50 ms  start p99 ms  non-2xx  errors  bots cpu  redis cpu  cmds each"
+        "round  bot          answered/s  answer p99 ms  answered  handled  handled/s  drained ms  start p50 ms  start p99 ms  non-2xx  errors  bots cpu  redis cpu  cmds each  load"
     );
     let mut all: Vec<Vec<Measured>> = vec![Vec::new(), Vec::new()];
     for round in 0..rounds {
@@ -459,7 +471,7 @@ fn main() {
             let prefix = format!("8{}{which}", round + 1);
             let m = measure(target, &server, &script, &prefix);
             println!(
-                "{:>5}  {:<11} {:>11.0} {:>14.2} {:>9} {:>8} {:>10.0} {:>11.1} {:>13.2} {:>13.2} {:>8} {:>7} {:>9.2} {:>10.2} {:>10.1}",
+                "{:>5}  {:<11} {:>11.0} {:>14.2} {:>9} {:>8} {:>10.0} {:>11.1} {:>13.2} {:>13.2} {:>8} {:>7} {:>9.2} {:>10.2} {:>10.1}  {}",
                 round + 1,
                 target.name,
                 m.answered_per_sec,
@@ -474,7 +486,8 @@ fn main() {
                 m.errors,
                 m.process_cores,
                 m.redis_cores,
-                m.commands_each
+                m.commands_each,
+                m.load
             );
             all[which].push(m);
         }
