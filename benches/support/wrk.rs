@@ -53,7 +53,21 @@ fn ms(text: &str) -> f64 {
     number.parse::<f64>().unwrap_or(f64::NAN) * factor
 }
 
+/// Runs wrk against `url`, or exits the process saying why it failed.
 pub fn run(url: &str, script: &std::path::Path, prefix: &str) -> Run {
+    try_run(url, script, prefix).unwrap_or_else(|why| {
+        eprintln!("{why}");
+        std::process::exit(if why.starts_with("cannot run wrk") {
+            2
+        } else {
+            1
+        });
+    })
+}
+
+/// Runs wrk against `url`, or says why it failed: for a bench that must stop its own child
+/// processes (a `redis-server`) before it fails.
+pub fn try_run(url: &str, script: &std::path::Path, prefix: &str) -> Result<Run, String> {
     let output = Command::new("wrk")
         .args([
             "-t",
@@ -69,18 +83,14 @@ pub fn run(url: &str, script: &std::path::Path, prefix: &str) -> Run {
         .arg(url)
         .env("ROUND_PREFIX", prefix)
         .output()
-        .unwrap_or_else(|e| {
-            eprintln!("cannot run wrk ({e}); install it: apt-get install wrk");
-            std::process::exit(2);
-        });
+        .map_err(|e| format!("cannot run wrk ({e}); install it: apt-get install wrk"))?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() || !text.contains("Requests/sec:") {
-        eprintln!(
+        return Err(format!(
             "wrk failed ({}):\n{text}\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
-        );
-        std::process::exit(1);
+        ));
     }
     let field = |prefix: &str| -> Option<String> {
         text.lines()
@@ -103,7 +113,7 @@ pub fn run(url: &str, script: &std::path::Path, prefix: &str) -> Run {
                 .sum()
         })
         .unwrap_or(0);
-    Run {
+    Ok(Run {
         requests_per_sec: field("Requests/sec:")
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN),
@@ -114,12 +124,17 @@ pub fn run(url: &str, script: &std::path::Path, prefix: &str) -> Run {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0),
         errors,
-    }
+    })
 }
 
 /// Writes the script to a temporary file named after `name`, and returns its path.
 pub fn script(name: &str) -> std::path::PathBuf {
+    write_script(name, SCRIPT)
+}
+
+/// Writes the wrk script `source` to a temporary file named after `name`, and returns its path.
+pub fn write_script(name: &str, source: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("gewe-{name}-{}.lua", std::process::id()));
-    std::fs::write(&path, SCRIPT).expect("write the wrk script");
+    std::fs::write(&path, source).expect("write the wrk script");
     path
 }

@@ -4,7 +4,8 @@
 //!
 //! Where `redis-server` is not installed, [`RedisServer::start`] prints one line saying the
 //! test is skipped and returns `None`; under `GEWE_REQUIRE_REDIS=1` (which `.ci/run` sets) it
-//! panics instead, so that a missing server never passes as a skip.
+//! panics instead, so that a missing server never passes as a skip. The benchmarks, which
+//! cannot skip, use [`RedisServer::start_required`].
 
 #![allow(dead_code)]
 
@@ -61,6 +62,19 @@ impl RedisServer {
         };
         server.spawn();
         Some(server)
+    }
+
+    /// Starts a server for `name`, or exits the process, saying how to install `redis-server`,
+    /// when it is absent: for a benchmark, where a skip would report nothing.
+    pub fn start_required(name: &str) -> RedisServer {
+        if find_redis_server().is_none() {
+            eprintln!(
+                "{name}: redis-server is not installed, and this benchmark needs it \
+                 (apt-get install redis-server)"
+            );
+            std::process::exit(2);
+        }
+        RedisServer::start(name).expect("redis-server is installed")
     }
 
     /// The URL to connect to, e.g. `redis://127.0.0.1:40123/`.
