@@ -17,15 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::*;
 
-fn echo(bot: Bot) -> Bot {
-    bot.on_text(|cx: Context, msg: TextMessage| async move {
-        if msg.is_private() {
-            cx.reply(msg.body()).await?;
-        }
-        Ok(())
-    })
-}
-
 #[tokio::test]
 async fn echoes_once_and_ignores_its_own_messages() {
     let mock = MockServer::start().await.unwrap();

@@ -10,10 +10,10 @@ mod checks;
 #[path = "support/redis.rs"]
 mod redis;
 
-use bot_support::{eventually, private_text, scratch, start, wait_for};
+use bot_support::{echo, eventually, private_text, scratch, start, wait_for};
 use checks::delivery;
 use gewe::bot::store::{Journaled, Store};
-use gewe::bot::{Bot, Context, RedisStore, TextMessage};
+use gewe::bot::RedisStore;
 use gewe::mock::MockServer;
 use redis::RedisServer;
 use std::collections::BTreeSet;
@@ -254,15 +254,6 @@ async fn every_delivery_acknowledged_before_a_sigkill_is_journaled_after_the_res
         panic!("a new id");
     };
     assert!(seq > *journaled.last().unwrap());
-}
-
-fn echo(bot: Bot) -> Bot {
-    bot.on_text(|cx: Context, msg: TextMessage| async move {
-        if msg.is_private() {
-            cx.reply(msg.body()).await?;
-        }
-        Ok(())
-    })
 }
 
 /// A bot on the mock with its store in Redis echoes a delivery once, drops GeWe's redelivery,

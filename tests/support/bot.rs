@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use gewe::bot::{Bot, RunningBot, Settings};
+use gewe::bot::{Bot, Context, RunningBot, Settings, TextMessage};
 use gewe::mock::MockServer;
 use gewe::pacing::PacingConfig;
 use serde_json::{json, Value};
@@ -103,4 +103,14 @@ pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     check()
+}
+
+/// `bot` answering each private text with the same text.
+pub fn echo(bot: Bot) -> Bot {
+    bot.on_text(|cx: Context, msg: TextMessage| async move {
+        if msg.is_private() {
+            cx.reply(msg.body()).await?;
+        }
+        Ok(())
+    })
 }
