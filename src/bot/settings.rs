@@ -136,7 +136,7 @@ impl Settings {
     /// | variable | what | default |
     /// |---|---|---|
     /// | `GEWE_TOKEN` | GeWe's token | required |
-    /// | `GEWE_CALLBACK_URL` | the URL GeWe reaches this bot at; the secret path is appended | required |
+    /// | `GEWE_CALLBACK_URL` | the URL GeWe reaches this bot at; the secret path is appended | required, except for a worker (`GEWE_ROLE=worker`) |
     /// | `GEWE_APP_ID` | the device, on a first start with an existing device | the store's |
     /// | `GEWE_BASE_URL` | GeWe's API, e.g. `http://HOST:2531/v2/api` for a self-hosted gewechat | GeWe's cloud |
     /// | `GEWE_CALLBACK_LISTEN` | the address to listen on | `127.0.0.1:9919` |
@@ -152,7 +152,8 @@ impl Settings {
     /// | `GEWE_SEND_TURN_SECS` | with a Redis store: how long the device's send turn is held without renewal; a worker dying mid-send holds up the device's sends for at most this | 10 |
     ///
     /// # Errors
-    /// [`BotError::MissingVariable`] naming `GEWE_TOKEN` or `GEWE_CALLBACK_URL` when unset:
+    /// [`BotError::MissingVariable`] naming `GEWE_TOKEN`, or `GEWE_CALLBACK_URL` (except for a
+    /// worker), when unset:
     /// a deployment missing one must not look healthy while sending nothing; naming
     /// `GEWE_DEPLOYMENT` when `GEWE_STORE` is a Redis URL without it;
     /// [`BotError::InvalidSetting`] naming a variable whose value cannot be used.
