@@ -78,7 +78,7 @@ impl Id {
 
     /// The value, whatever form it was read in: every `i64` and `u64` fits, and so does a
     /// digit string's `-magnitude`.
-    fn value(&self) -> i128 {
+    pub(crate) fn value(&self) -> i128 {
         match self.0 {
             Repr::Negative(i) => i128::from(i),
             Repr::Unsigned(u) => i128::from(u),

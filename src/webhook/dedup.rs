@@ -2,20 +2,22 @@
 
 use crate::Id;
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// The last deliveries' (`Appid`, `Data.NewMsgId`) keys, bounded in count and age, to drop
 /// GeWe's duplicate deliveries. [`WebhookServer`](super::WebhookServer) keeps one; it is public for receivers built on
 /// another HTTP server.
 ///
-/// Each key is stored as a 128-bit keyed hash (two SipHash-1-3 under random keys), so an entry
-/// takes the same room whatever the length of the `Appid`: 16 bytes in the age-ordered ring and
-/// 24 bytes (+1 control byte) in the hash table, about 60–80 bytes per entry with the table's
-/// spare room (see [`heap_bytes`](Self::heap_bytes)). Two different keys collide with a
-/// probability of about 2⁻¹²⁸ per pair. Ages are kept in milliseconds.
+/// Each key is stored as 16 bytes whatever the length of the `Appid`: the id's low 64 bits, and
+/// a 64-bit keyed hash (SipHash-1-3 under a random key) of the `Appid` and the id. Deliveries
+/// whose ids differ in those bits never collide; two of one id for different devices collide
+/// with a probability of about 2⁻⁶⁴. An entry takes 24 bytes in the age-ordered ring (the key
+/// and when it was recorded) and 16 bytes (+1 control byte) in the hash set, which hashes a key
+/// by its keyed hash alone: about 60–80 bytes per entry with the set's spare room (see
+/// [`heap_bytes`](Self::heap_bytes)). Ages are kept in milliseconds.
 ///
 /// ```
 /// use gewe::webhook::DedupWindow;
@@ -32,12 +34,13 @@ use std::time::{Duration, Instant};
 pub struct DedupWindow {
     capacity: usize,
     max_age_ms: u64,
-    /// Keys, oldest first.
-    order: VecDeque<Key>,
-    /// Key → when it was recorded, in ms since `start`.
-    seen: HashMap<Key, u64>,
+    /// Keys with when each was recorded (ms since `start`), oldest first: expiry reads the
+    /// front without touching the set, one random memory access fewer per delivery.
+    order: VecDeque<(Key, u64)>,
+    /// The keys of `order`, to look up.
+    seen: HashSet<Key, BuildHasherDefault<KeyHasher>>,
     start: Instant,
-    hash_keys: (RandomState, RandomState),
+    hash_key: RandomState,
 }
 
 impl fmt::Debug for DedupWindow {
@@ -50,9 +53,42 @@ impl fmt::Debug for DedupWindow {
     }
 }
 
-/// A 128-bit key hash; two `u64`s (not a `u128`) to keep the alignment, and the entries, small.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct Key([u64; 2]);
+/// A delivery's key: the id's low 64 bits and the keyed hash of `Appid` and id. Two `u64`s (not
+/// a `u128`) to keep the alignment, and the entries, small.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Key {
+    id: u64,
+    mac: u64,
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Already a keyed hash, so the set needs no second one: see `KeyHasher`.
+        state.write_u64(self.mac);
+    }
+}
+
+/// The set's hasher: takes a [`Key`]'s keyed hash as it is. An outsider cannot aim keys at one
+/// bucket without the random key, so this is as safe as the standard hasher, at no cost.
+#[derive(Default)]
+pub(super) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `Key` is hashed, through `write_u64`; fold anything else in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 impl DedupWindow {
     /// A window of at most `capacity` keys, each kept at most `max_age` (at millisecond
@@ -62,9 +98,9 @@ impl DedupWindow {
             capacity,
             max_age_ms: u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX),
             order: VecDeque::new(),
-            seen: HashMap::new(),
+            seen: HashSet::default(),
             start: Instant::now(),
-            hash_keys: (RandomState::new(), RandomState::new()),
+            hash_key: RandomState::new(),
         }
     }
 
@@ -98,14 +134,14 @@ impl DedupWindow {
     /// slots, and the hash table's buckets (each an entry plus one control byte, plus one group
     /// of control bytes).
     pub fn heap_bytes(&self) -> usize {
-        let ring = self.order.capacity() * std::mem::size_of::<Key>();
+        let ring = self.order.capacity() * std::mem::size_of::<(Key, u64)>();
         let usable = self.seen.capacity();
         let table = if usable == 0 {
             0
         } else {
             // hashbrown keeps 1/8 of the buckets free; buckets are a power of two.
             let buckets = (usable * 8).div_ceil(7).next_power_of_two();
-            buckets * (std::mem::size_of::<(Key, u64)>() + 1) + 16
+            buckets * (std::mem::size_of::<Key>() + 1) + 16
         };
         ring + table
     }
@@ -115,23 +151,24 @@ impl DedupWindow {
     }
 
     pub(super) fn key(&self, app_id: Option<&str>, id: &Id) -> Key {
-        let hash = |state: &RandomState| {
-            let mut h = state.build_hasher();
-            // `None` and `Some("")` differ; an `Id` hashes by value, so 7 and "7" are one message.
-            app_id.hash(&mut h);
-            id.hash(&mut h);
-            h.finish()
-        };
-        Key([hash(&self.hash_keys.0), hash(&self.hash_keys.1)])
+        let mut h = self.hash_key.build_hasher();
+        // `None` and `Some("")` differ; an `Id` hashes by value, so 7 and "7" are one message.
+        app_id.hash(&mut h);
+        id.hash(&mut h);
+        Key {
+            // The low bits, by design: the value is at most 65 bits wide, and the hash tells
+            // apart the rare ids that share them.
+            id: id.value() as u64,
+            mac: h.finish(),
+        }
     }
 
     fn expire(&mut self, now: u64) {
-        while let Some(oldest) = self.order.front() {
-            let recorded = self.seen.get(oldest).copied().unwrap_or(0);
+        while let Some(&(oldest, recorded)) = self.order.front() {
             if now.saturating_sub(recorded) < self.max_age_ms {
                 break;
             }
-            self.seen.remove(oldest);
+            self.seen.remove(&oldest);
             self.order.pop_front();
         }
     }
@@ -139,7 +176,7 @@ impl DedupWindow {
     pub(super) fn contains_key(&mut self, key: Key) -> bool {
         let now = self.now_ms();
         self.expire(now);
-        self.seen.contains_key(&key)
+        self.seen.contains(&key)
     }
 
     /// Records `key`, known to be absent (just checked with `contains_key`).
@@ -149,12 +186,12 @@ impl DedupWindow {
         }
         let now = self.now_ms();
         while self.order.len() >= self.capacity {
-            if let Some(oldest) = self.order.pop_front() {
+            if let Some((oldest, _)) = self.order.pop_front() {
                 self.seen.remove(&oldest);
             }
         }
-        self.order.push_back(key);
-        self.seen.insert(key, now);
+        self.order.push_back((key, now));
+        self.seen.insert(key);
     }
 }
 
