@@ -1094,3 +1094,93 @@ async fn a_login_stops_at_its_qr_code_cap_and_keeps_the_device_it_created() {
     assert_eq!(mock.received_for("/login/getLoginQrCode").len(), 2);
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_bots_own_text_is_quoted_from_the_store_after_a_restart() {
+    #[derive(Default)]
+    struct Seen {
+        replies: Vec<gewe::bot::Receipt>,
+        refused: Vec<String>,
+    }
+    let mock = MockServer::start().await.unwrap();
+    let dir = scratch("quote-sent");
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let handlers = |seen: Arc<Mutex<Seen>>| {
+        move |bot: Bot| {
+            bot.on_text(move |cx: Context, msg: TextMessage| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    match msg.body() {
+                        "/quote" => {
+                            if let Some(last) = cx.recent_sends(1).await?.pop() {
+                                cx.quote_sent(&last, "这条 <说的是>").await?;
+                            }
+                        }
+                        "/image" => {
+                            let image = cx.reply_image("http://127.0.0.1:9/a.png").await?;
+                            let error = cx.quote_sent(&image, "x").await.unwrap_err();
+                            assert!(matches!(error.as_bot(), Some(BotError::NotQuotable { .. })));
+                            seen.lock().unwrap().refused.push(error.to_string());
+                        }
+                        text => {
+                            let receipt = cx.reply(format!("echo {text} & more")).await?;
+                            seen.lock().unwrap().replies.push(receipt);
+                        }
+                    }
+                    Ok(())
+                }
+            })
+        }
+    };
+    let bot = start(&mock, &dir, handlers(Arc::clone(&seen))).await;
+    let http = reqwest::Client::new();
+    let hello = private_text("wxid_quoter", "hello", 600);
+    let status = http
+        .post(bot.callback_url())
+        .json(&hello)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    assert!(eventually(|| seen.lock().unwrap().replies.len() == 1).await);
+    assert!(bot.shutdown().await);
+    let reply = seen.lock().unwrap().replies[0].clone();
+    assert_eq!(reply.text.as_deref(), Some("echo hello & more"));
+    let cited = reply.new_msg_id.expect("the mock answers a newMsgId");
+
+    // After a restart, only the store knows the text of the bot's message.
+    let bot = start(&mock, &dir, handlers(Arc::clone(&seen))).await;
+    for (text, id) in [("/quote", 601), ("/image", 602)] {
+        let event = private_text("wxid_quoter", text, id);
+        let status = http
+            .post(bot.callback_url())
+            .json(&event)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    let quotes = wait_for(&mock, "/message/postAppMsg", 1).await;
+    assert_eq!(quotes.len(), 1);
+    assert_eq!(quotes[0]["toWxid"], "wxid_quoter");
+    let appmsg = quotes[0]["appmsg"].as_str().unwrap();
+    for part in [
+        "<title>这条 &lt;说的是&gt;</title>".to_owned(),
+        "<type>57</type><refermsg><type>1</type>".to_owned(),
+        format!("<svrid>{cited}</svrid>"),
+        "<fromusr>wxid_quoter</fromusr>".to_owned(),
+        format!("<chatusr>{BOT_WXID}</chatusr>"),
+        "<content>echo hello &amp; more</content>".to_owned(),
+    ] {
+        assert!(appmsg.contains(&part), "{appmsg} lacks {part}");
+    }
+    assert!(eventually(|| seen.lock().unwrap().refused.len() == 1).await);
+    let refused = seen.lock().unwrap().refused[0].clone();
+    assert_eq!(
+        refused,
+        "cannot quote the message sent to wxid_quoter: it is not a text send"
+    );
+    bot.shutdown().await;
+}

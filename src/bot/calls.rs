@@ -56,6 +56,14 @@ impl Call {
         }
     }
 
+    /// The text a text send carries, as the chat shows it.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match self {
+            Call::Text { content, .. } => Some(content),
+            _ => None,
+        }
+    }
+
     /// Makes the call from `device`, with its generated short call; GeWe's `data` as JSON.
     pub(crate) async fn run(self, device: &Device) -> crate::Result<Value> {
         let message = device.message();

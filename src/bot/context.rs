@@ -175,7 +175,62 @@ impl Context {
             .event()
             .and_then(Event::as_message)
             .ok_or(BotError::NoChat { action: "quote" })?;
-        let appmsg = quote_appmsg(&text.into(), message, &to);
+        let quoted = Quoted {
+            msg_type: message.msg_type().map_or(1, |t| t.code()),
+            new_msg_id: message.new_msg_id(),
+            sender: message.sender().unwrap_or(&to),
+            content: message.body(),
+        };
+        let appmsg = quoted.appmsg(&text.into(), &to);
+        self.send(Call::AppMsg { to, appmsg }).await
+    }
+
+    /// Sends `text` quoting a text message the bot sent, in that message's chat: one from
+    /// [`recent_sends`](Self::recent_sends), or the [`Receipt`] of a send in this handler.
+    /// GeWe sends no callback for the bot's own messages, so the text quoted is the one the
+    /// store recorded with the send.
+    ///
+    /// ```no_run
+    /// # async fn f(cx: gewe::bot::Context) -> gewe::Result<()> {
+    /// let asked = cx.reply("明天几点开会？").await?;
+    /// cx.quote_sent(&asked, "请回复这条").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply); [`BotError::NotQuotable`] when `sent` is not a text send or
+    /// GeWe's answer to it lacked `newMsgId`, or the bot's wxid is not known yet.
+    pub async fn quote_sent(
+        &self,
+        sent: &Receipt,
+        text: impl Into<String>,
+    ) -> crate::Result<Receipt> {
+        let not_quotable = |why: &'static str| BotError::NotQuotable {
+            to_wxid: sent.to_wxid.clone(),
+            why,
+        };
+        let content = sent
+            .text
+            .as_deref()
+            .ok_or(not_quotable("it is not a text send"))?;
+        if sent.new_msg_id.is_none() {
+            return Err(not_quotable("GeWe's answer to the send lacked newMsgId").into());
+        }
+        // The delivery names the account it came to; a login names it too.
+        let bot = self
+            .event()
+            .and_then(Event::bot_wxid)
+            .map(str::to_owned)
+            .or_else(|| self.shared.wxid())
+            .ok_or(not_quotable("the bot's wxid is not known yet"))?;
+        let quoted = Quoted {
+            msg_type: 1,
+            new_msg_id: sent.new_msg_id,
+            sender: &bot,
+            content,
+        };
+        let to = sent.to_wxid.clone();
+        let appmsg = quoted.appmsg(&text.into(), &to);
         self.send(Call::AppMsg { to, appmsg }).await
     }
 
@@ -250,7 +305,9 @@ impl Context {
         Ok(records
             .into_iter()
             .filter_map(|(_, record)| match record.outcome {
-                Some(SendOutcome::Sent(data)) => Some(Receipt::from_data(&record.to_wxid, data)),
+                Some(SendOutcome::Sent(data)) => {
+                    Some(Receipt::from_data(&record.to_wxid, record.text, data))
+                }
                 _ => None,
             })
             .collect())
@@ -279,23 +336,32 @@ impl Context {
     }
 }
 
-/// The `<appmsg>` of a quote of `message` in `chat`.
-fn quote_appmsg(text: &str, message: &crate::events::Message, chat: &str) -> String {
-    let svrid = message
-        .new_msg_id()
-        .map(|id| id.to_string())
-        .unwrap_or_default();
-    let msg_type = message.msg_type().map_or(1, |t| t.code());
-    let sender = message.sender().unwrap_or(chat);
-    format!(
-        "<appmsg appid=\"\" sdkver=\"0\"><title>{}</title><des></des><type>57</type>\
-         <refermsg><type>{msg_type}</type><svrid>{svrid}</svrid><fromusr>{}</fromusr>\
-         <chatusr>{}</chatusr><content>{}</content></refermsg></appmsg>",
-        xml_escape(text),
-        xml_escape(chat),
-        xml_escape(sender),
-        xml_escape(message.body()),
-    )
+/// The message a quote refers to.
+struct Quoted<'a> {
+    /// Its `MsgType` code.
+    msg_type: i64,
+    new_msg_id: Option<crate::Id>,
+    /// Who sent it.
+    sender: &'a str,
+    /// Its text.
+    content: &'a str,
+}
+
+impl Quoted<'_> {
+    /// The `<appmsg>` of a quote of it in `chat`, saying `text`.
+    fn appmsg(&self, text: &str, chat: &str) -> String {
+        let svrid = self.new_msg_id.map(|id| id.to_string()).unwrap_or_default();
+        format!(
+            "<appmsg appid=\"\" sdkver=\"0\"><title>{}</title><des></des><type>57</type>\
+             <refermsg><type>{}</type><svrid>{svrid}</svrid><fromusr>{}</fromusr>\
+             <chatusr>{}</chatusr><content>{}</content></refermsg></appmsg>",
+            xml_escape(text),
+            self.msg_type,
+            xml_escape(chat),
+            xml_escape(self.sender),
+            xml_escape(self.content),
+        )
+    }
 }
 
 /// `text` as XML character data.

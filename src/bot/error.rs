@@ -107,6 +107,13 @@ pub enum BotError {
         /// The chat the send went to.
         to_wxid: String,
     },
+    /// A quote of a send the bot cannot quote.
+    NotQuotable {
+        /// The chat the send went to.
+        to_wxid: String,
+        /// Why, e.g. `it is not a text send`.
+        why: &'static str,
+    },
     /// A reply was asked for where there is no chat to reply to (a state change, a contact
     /// change), or a quote of no message.
     NoChat {
@@ -196,6 +203,9 @@ impl fmt::Display for BotError {
                 "cannot revoke the message sent to {to_wxid}: GeWe's answer to the send lacked \
                  msgId, newMsgId or createTime"
             ),
+            BotError::NotQuotable { to_wxid, why } => {
+                write!(f, "cannot quote the message sent to {to_wxid}: {why}")
+            }
             BotError::NoChat { action } => {
                 write!(f, "cannot {action}: the event has no chat to answer in")
             }

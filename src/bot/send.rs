@@ -24,6 +24,9 @@ pub struct Receipt {
     pub new_msg_id: Option<Id>,
     /// GeWe's `createTime`, seconds since the Unix epoch.
     pub create_time: Option<i64>,
+    /// The text of a text send, as the chat shows it (`@nickname` included); `None` for other
+    /// sends. [`Context::quote_sent`](super::Context::quote_sent) quotes it.
+    pub text: Option<String>,
     /// GeWe's `data`, whole.
     pub data: Value,
 }
@@ -40,8 +43,8 @@ impl Receipt {
         })
     }
 
-    /// What GeWe's `data` for a send to `to_wxid` says.
-    pub(crate) fn from_data(to_wxid: &str, data: Value) -> Receipt {
+    /// What GeWe's `data` for a send of `text` (a text send's) to `to_wxid` says.
+    pub(crate) fn from_data(to_wxid: &str, text: Option<String>, data: Value) -> Receipt {
         let id = |k: &str| {
             data.get(k)
                 .and_then(|v| serde::Deserialize::deserialize(v).ok())
@@ -53,6 +56,7 @@ impl Receipt {
             msg_id: id("msgId"),
             new_msg_id: id("newMsgId"),
             create_time: data.get("createTime").and_then(Value::as_i64),
+            text,
             data,
         }
     }
@@ -94,6 +98,7 @@ impl Shared {
     /// handler) it goes out at most once: a send recorded before returns what was recorded.
     pub(crate) async fn send(&self, key: Option<SendKey>, call: Call) -> crate::Result<Receipt> {
         let (operation, to) = (call.operation(), call.to().to_owned());
+        let text = call.text().map(str::to_owned);
         // The record comes first: a handler run again after a crash gets the outcome its send
         // had, not an `Offline` or `QueueFull` of now, which would tell it that nothing went
         // out. Only a send with no record is checked against the device and the queue.
@@ -107,7 +112,7 @@ impl Shared {
         if let Some(key) = key {
             // The lookup above is a read; recording the send checks again in one atomic step,
             // so a send is never begun twice under one key.
-            let record = SendRecord::begin(operation, to.clone());
+            let record = SendRecord::begin(operation, to.clone()).with_text(text.clone());
             if let SendSlot::Recorded(earlier) = self.store.begin_send(key, record).await? {
                 return recorded(key, earlier, operation, &to);
             }
@@ -142,7 +147,7 @@ impl Shared {
                 tracing::error!(%error, "gewe bot: cannot record a send's outcome");
             }
         }
-        result.map(|data| Receipt::from_data(&to, data))
+        result.map(|data| Receipt::from_data(&to, text, data))
     }
 }
 
@@ -167,7 +172,7 @@ fn recorded(
     }
     let (operation, to_wxid) = (operation.to_owned(), to.to_owned());
     match earlier.outcome {
-        Some(SendOutcome::Sent(data)) => Ok(Receipt::from_data(to, data)),
+        Some(SendOutcome::Sent(data)) => Ok(Receipt::from_data(to, earlier.text, data)),
         Some(SendOutcome::Failed(error)) => Err(BotError::FailedEarlier {
             operation,
             to_wxid,

@@ -211,6 +211,10 @@ pub struct SendRecord {
     pub to_wxid: String,
     /// When it was begun, in ms since the Unix epoch.
     pub begun_ms: u64,
+    /// The text of a text send, which quoting the message needs: GeWe's answer leaves it out.
+    /// Absent from records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     /// How it ended; `None` while it is under way, or when the process stopped mid-send.
     pub outcome: Option<SendOutcome>,
 }
@@ -222,8 +226,15 @@ impl SendRecord {
             operation: operation.into(),
             to_wxid: to_wxid.into(),
             begun_ms: now_ms(),
+            text: None,
             outcome: None,
         }
+    }
+
+    /// The same record, with the text the send carries.
+    pub fn with_text(mut self, text: Option<String>) -> Self {
+        self.text = text;
+        self
     }
 }
 
