@@ -50,7 +50,8 @@
 //!   handler is recorded before it goes out and after, so a handler run again after a crash
 //!   never sends twice ([`BotError::OutcomeUnknown`] when the crash came mid-send). GeWe sends
 //!   no callback for the bot's own sends, so these records are also what
-//!   [`Context::recent_sends`] finds, across restarts, for [`Context::revoke`].
+//!   [`Context::recent_sends`] finds, across restarts, for [`Context::revoke`] and
+//!   [`Context::quote_sent`].
 //! - **In your own server.** [`Bot::mount`] returns an `axum::Router` to merge into your app.
 
 mod builder;
