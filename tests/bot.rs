@@ -994,17 +994,9 @@ async fn the_last_reply_is_found_in_the_store_and_revoked_after_a_restart() {
         }
     };
     let bot = start(&mock, &dir, handlers(Arc::clone(&replies))).await;
-    let http = reqwest::Client::new();
     for (n, text) in ["one", "two"].into_iter().enumerate() {
         let event = private_text("wxid_undo", text, 500 + n as u64);
-        let status = http
-            .post(bot.callback_url())
-            .json(&event)
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 200);
+        assert_eq!(deliver(&bot, &event).await, 200);
         assert_eq!(
             wait_for(&mock, "/message/postText", n + 1).await.len(),
             n + 1
@@ -1012,11 +1004,7 @@ async fn the_last_reply_is_found_in_the_store_and_revoked_after_a_restart() {
     }
     // A reply to another chat must not be taken for this chat's last.
     let other = private_text("wxid_other", "three", 510);
-    http.post(bot.callback_url())
-        .json(&other)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(deliver(&bot, &other).await, 200);
     assert_eq!(wait_for(&mock, "/message/postText", 3).await.len(), 3);
     assert!(eventually(|| replies.lock().unwrap().len() == 3).await);
     assert!(bot.shutdown().await);
@@ -1024,11 +1012,7 @@ async fn the_last_reply_is_found_in_the_store_and_revoked_after_a_restart() {
     // After a restart, only the store knows what the bot sent.
     let bot = start(&mock, &dir, handlers(Arc::default())).await;
     let undo = private_text("wxid_undo", "/undo", 520);
-    http.post(bot.callback_url())
-        .json(&undo)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(deliver(&bot, &undo).await, 200);
     let revoked = wait_for(&mock, "/message/revokeMsg", 1).await;
     assert_eq!(revoked.len(), 1);
     let second = replies.lock().unwrap()[1].clone();
@@ -1133,16 +1117,8 @@ async fn the_bots_own_text_is_quoted_from_the_store_after_a_restart() {
         }
     };
     let bot = start(&mock, &dir, handlers(Arc::clone(&seen))).await;
-    let http = reqwest::Client::new();
     let hello = private_text("wxid_quoter", "hello", 600);
-    let status = http
-        .post(bot.callback_url())
-        .json(&hello)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    assert_eq!(deliver(&bot, &hello).await, 200);
     assert!(eventually(|| seen.lock().unwrap().replies.len() == 1).await);
     assert!(bot.shutdown().await);
     let reply = seen.lock().unwrap().replies[0].clone();
@@ -1153,14 +1129,7 @@ async fn the_bots_own_text_is_quoted_from_the_store_after_a_restart() {
     let bot = start(&mock, &dir, handlers(Arc::clone(&seen))).await;
     for (text, id) in [("/quote", 601), ("/image", 602)] {
         let event = private_text("wxid_quoter", text, id);
-        let status = http
-            .post(bot.callback_url())
-            .json(&event)
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 200);
+        assert_eq!(deliver(&bot, &event).await, 200);
     }
     let quotes = wait_for(&mock, "/message/postAppMsg", 1).await;
     assert_eq!(quotes.len(), 1);

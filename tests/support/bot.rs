@@ -78,6 +78,18 @@ pub async fn start(
     handlers(bot).start().await.expect("the bot starts")
 }
 
+/// Posts `event` to `bot`'s webhook as GeWe does; the answer's status code.
+pub async fn deliver(bot: &RunningBot, event: &Value) -> u16 {
+    reqwest::Client::new()
+        .post(bot.callback_url())
+        .json(event)
+        .send()
+        .await
+        .expect("the webhook answers")
+        .status()
+        .as_u16()
+}
+
 /// The bodies of the requests the mock received at `path`, once there are at least `n`, or
 /// after 10 s.
 pub async fn wait_for(mock: &MockServer, path: &str, n: usize) -> Vec<Value> {
