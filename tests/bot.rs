@@ -1149,7 +1149,8 @@ async fn the_bots_own_text_is_quoted_from_the_store_after_a_restart() {
     let refused = seen.lock().unwrap().refused[0].clone();
     assert_eq!(
         refused,
-        "cannot quote the message sent to wxid_quoter: it is not a text send"
+        "cannot quote the message sent to wxid_quoter: no text was recorded with it \
+         (not a text send, or recorded before texts were kept)"
     );
     bot.shutdown().await;
 }

@@ -188,17 +188,24 @@ impl Context {
     /// Sends `text` quoting a text message the bot sent, in that message's chat: one from
     /// [`recent_sends`](Self::recent_sends), or the [`Receipt`] of a send in this handler.
     /// GeWe sends no callback for the bot's own messages, so the text quoted is the one the
-    /// store recorded with the send.
+    /// store recorded with the send ([`Receipt::text`]); the chat's last send may be an image
+    /// or a quote, so look for the last one with a text.
     ///
     /// ```no_run
     /// # async fn f(cx: gewe::bot::Context) -> gewe::Result<()> {
     /// let asked = cx.reply("明天几点开会？").await?;
     /// cx.quote_sent(&asked, "请回复这条").await?;
+    ///
+    /// // In a later handler, after a restart too: the bot's last text in this chat.
+    /// let last_text = cx.recent_sends(20).await?.into_iter().find(|r| r.text.is_some());
+    /// if let Some(last) = last_text {
+    ///     cx.quote_sent(&last, "再提醒一次").await?;
+    /// }
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
-    /// As [`reply`](Self::reply); [`BotError::NotQuotable`] when `sent` is not a text send or
+    /// As [`reply`](Self::reply); [`BotError::NotQuotable`] when `sent` has no text or
     /// GeWe's answer to it lacked `newMsgId`, or the bot's wxid is not known yet.
     pub async fn quote_sent(
         &self,
@@ -209,10 +216,9 @@ impl Context {
             to_wxid: sent.to_wxid.clone(),
             why,
         };
-        let content = sent
-            .text
-            .as_deref()
-            .ok_or(not_quotable("it is not a text send"))?;
+        let content = sent.text.as_deref().ok_or(not_quotable(
+            "no text was recorded with it (not a text send, or recorded before texts were kept)",
+        ))?;
         if sent.new_msg_id.is_none() {
             return Err(not_quotable("GeWe's answer to the send lacked newMsgId").into());
         }

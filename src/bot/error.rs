@@ -111,7 +111,7 @@ pub enum BotError {
     NotQuotable {
         /// The chat the send went to.
         to_wxid: String,
-        /// Why, e.g. `it is not a text send`.
+        /// Why, e.g. that no text was recorded with it.
         why: &'static str,
     },
     /// A reply was asked for where there is no chat to reply to (a state change, a contact

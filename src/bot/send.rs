@@ -25,7 +25,8 @@ pub struct Receipt {
     /// GeWe's `createTime`, seconds since the Unix epoch.
     pub create_time: Option<i64>,
     /// The text of a text send, as the chat shows it (`@nickname` included); `None` for other
-    /// sends. [`Context::quote_sent`](super::Context::quote_sent) quotes it.
+    /// sends, and for text sends recorded before texts were kept.
+    /// [`Context::quote_sent`](super::Context::quote_sent) quotes it.
     pub text: Option<String>,
     /// GeWe's `data`, whole.
     pub data: Value,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// whose ids differ in those bits never collide; two of one id for different devices collide
 /// with a probability of about 2⁻⁶⁴. An entry takes 24 bytes in the age-ordered ring (the key
 /// and when it was recorded) and 16 bytes (+1 control byte) in the hash set, which hashes a key
-/// by its keyed hash alone: about 60–80 bytes per entry with the set's spare room (see
+/// by its keyed hash alone: about 55–80 bytes per entry with the set's spare room (see
 /// [`heap_bytes`](Self::heap_bytes)). Ages are kept in milliseconds.
 ///
 /// ```
